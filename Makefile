@@ -1,0 +1,63 @@
+# The front door. `make dev` and `make test` are all a new user needs (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 3000
+URL ?= http://localhost:$(PORT)/instagram/webhook
+STACK_NAME ?= chatrace-inbox
+CONFIG_ENV ?= default
+
+.PHONY: help venv dev test lint format typecheck pytest unit integration e2e validate build bench \
+        send-samples deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## create .venv (Python 3.13) and install everything
+$(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
+	@scripts/bootstrap.sh
+
+dev: venv ## serve every route of template.yaml on http://localhost:$(PORT) (no AWS, no Docker)
+	@$(PY) -m inbox_dev.server --port $(PORT)
+
+test: lint typecheck pytest validate build ## everything CI runs: ruff, mypy, pytest, sam validate --lint, sam build
+
+lint: venv ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: venv ## mypy (strict) over the layer, functions and scripts
+	$(VENV)/bin/mypy layers/common/inbox functions scripts/inbox_dev
+
+pytest: venv ## unit, infrastructure, integration (moto) and end-to-end (local server) tests
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest tests/unit tests/infrastructure
+integration: venv
+	$(PY) -m pytest tests/integration
+e2e: venv
+	$(PY) -m pytest tests/e2e
+
+validate: ## sam validate --lint (SAM CLI lives in .tools/, never in .venv)
+	@scripts/sam-tools.sh validate
+
+build: ## sam build (no containers needed)
+	@scripts/sam-tools.sh build
+
+bench: venv ## cold-start, normalizer and warm-request figures against their targets
+	@$(PY) -m inbox_dev.bench
+
+send-samples: venv ## post every samples/webhook/*.json to URL (default the local server)
+	@$(PY) -m inbox_dev.send_samples --url "$(URL)"
+
+deploy: build ## sam deploy (CONFIG_ENV=prod for the prod environment of samconfig.toml)
+	@scripts/sam-tools.sh sam deploy --config-env $(CONFIG_ENV)
+
+clean: ## remove the venv, SAM's build folder and caches
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

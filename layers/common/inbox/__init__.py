@@ -1,0 +1,1 @@
+"""Chatrace → Instagram inbox: everything the Lambda functions share (the common layer)."""

@@ -1,0 +1,224 @@
+"""One webhook delivery, end to end: authenticate, parse, normalize, store, answer.
+
+Answers follow the public contract: 200 stored/duplicate/ignored with the messages, 202 when no
+adapter recognized the body (kept whole), 400/415 for bodies that cannot be read (kept, with the
+reason), 401 for failed checks, 413 for oversized bodies, 503 with Retry-After when settings or
+DynamoDB are unavailable — so a sender retries and nothing is acknowledged that was not stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from inbox import delivery, webhook_auth
+from inbox.http import Answer
+from inbox.errors import MissingSecret, RejectedDelivery, SettingsUnavailable, StoreUnavailable
+from inbox.models import NormalizedMessage
+from inbox.normalize import normalize
+from inbox.observability import MetricName, logger, metrics, text_preview
+from inbox.settings import (
+    FIELD_MAP,
+    META_APP_SECRET,
+    META_VERIFY_TOKEN,
+    WEBHOOK_SECRET,
+    FunctionEnvironment,
+    Settings,
+    load_settings,
+)
+from inbox.store import MessageStore
+
+RETRY_AFTER_SECONDS = "5"
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What the webhook needs of an API Gateway HTTP API event (headers lower-cased)."""
+
+    body: str | None
+    is_base64: bool
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    request_id: str | None = None
+
+
+def receive_delivery(
+    request: WebhookRequest, *, store: MessageStore, env: FunctionEnvironment, now: datetime
+) -> Answer:
+    raw = b""
+    media_type = delivery.media_type_of(request.headers.get("content-type"))
+    try:
+        raw = delivery.raw_bytes(request.body, is_base64=request.is_base64)
+        if len(raw) > env.max_body_bytes:
+            raise RejectedDelivery(413, f"body is {len(raw)} bytes; the limit is {env.max_body_bytes}")
+        settings = load_settings(env)
+        auth = webhook_auth.authenticate(
+            raw,
+            request.headers,
+            request.query,
+            webhook_secret=settings.get(WEBHOOK_SECRET),
+            meta_app_secret=settings.get(META_APP_SECRET),
+        )
+        parsed = delivery.parse_delivery(raw, request.headers.get("content-type"))
+        return _store_delivery(parsed, auth, settings, store=store, env=env, now=now, request=request)
+    except RejectedDelivery as rejection:
+        return _reject(rejection, raw, media_type, store=store, env=env, now=now, request=request)
+    except (SettingsUnavailable, StoreUnavailable) as exc:
+        logger.error("delivery not taken: dependency unavailable", extra={"reason": str(exc)})
+        metrics.add_metric(name=MetricName.STORE_ERRORS, unit="Count", value=1)
+        return _unavailable(str(exc))
+
+
+def answer_handshake(query: Mapping[str, str], *, env: FunctionEnvironment) -> Answer:
+    try:
+        token = load_settings(env).get(META_VERIFY_TOKEN)
+        if token is None:
+            logger.warning(f"Meta handshake refused: {MissingSecret(META_VERIFY_TOKEN)} (see make secrets)")
+        challenge = webhook_auth.meta_handshake(query, verify_token=token)
+    except RejectedDelivery as rejection:
+        logger.info("Meta handshake refused", extra={"mode": query.get("hub.mode")})
+        return Answer(rejection.status_code, {"error": rejection.reason})
+    except SettingsUnavailable as exc:
+        return _unavailable(str(exc))
+    logger.info("Meta handshake answered")
+    return Answer(200, challenge, {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def _store_delivery(
+    parsed: delivery.Delivery,
+    auth: webhook_auth.AuthMethod,
+    settings: Settings,
+    *,
+    store: MessageStore,
+    env: FunctionEnvironment,
+    now: datetime,
+    request: WebhookRequest,
+) -> Answer:
+    result = normalize(parsed.body, received_at=now, source="webhook", field_map=_field_map(settings))
+    delivery_log = {
+        "mediaType": parsed.media_type,
+        "size": len(parsed.raw),
+        "topLevelKeys": _top_level_keys(parsed.body),
+        "format": result.format,
+        "auth": auth,
+    }
+    if not result.recognized:
+        store.keep_raw(
+            parsed.raw,
+            reason="unrecognized",
+            media_type=parsed.media_type,
+            received_at=now,
+            ttl_days=env.unrecognized_ttl_days,
+            request_id=request.request_id,
+        )
+        metrics.add_metric(name=MetricName.UNRECOGNIZED_BODIES, unit="Count", value=1)
+        logger.warning("delivery received", extra={**delivery_log, "outcome": "unrecognized"})
+        return Answer(202, {"status": "unrecognized"})
+
+    answered = [_store_message(message, store) for message in result.messages]
+    if result.unrecognizedParts:
+        store.keep_raw(
+            parsed.raw,
+            reason="partly unrecognized",
+            media_type=parsed.media_type,
+            received_at=now,
+            ttl_days=env.unrecognized_ttl_days,
+            request_id=request.request_id,
+        )
+        metrics.add_metric(name=MetricName.UNRECOGNIZED_BODIES, unit="Count", value=1)
+    status = _overall_status([item["status"] for item in answered])
+    if status == "ignored":
+        metrics.add_metric(name=MetricName.IGNORED_DELIVERIES, unit="Count", value=1)
+    logger.info("delivery received", extra={**delivery_log, "outcome": status, "messages": len(answered)})
+    return Answer(200, {"status": status, "messages": answered})
+
+
+def _store_message(message: NormalizedMessage, store: MessageStore) -> dict[str, Any]:
+    outcome = store.put_message(message)
+    metrics.add_metric(
+        name=MetricName.MESSAGES_STORED if outcome == "stored" else MetricName.DUPLICATES,
+        unit="Count",
+        value=1,
+    )
+    logger.info(
+        "message " + outcome,
+        extra={
+            "senderId": message.senderId,
+            "messageId": message.messageId,
+            "username": message.username,
+            "textPreview": text_preview(message.text),
+            "attachments": len(message.attachments),
+            "outcome": outcome,
+        },
+    )
+    return {**message.model_dump(mode="json"), "status": outcome}
+
+
+def _overall_status(statuses: Sequence[str]) -> str:
+    if "stored" in statuses:
+        return "stored"
+    if "duplicate" in statuses:
+        return "duplicate"
+    return "ignored"
+
+
+def _reject(
+    rejection: RejectedDelivery,
+    raw: bytes,
+    media_type: str,
+    *,
+    store: MessageStore,
+    env: FunctionEnvironment,
+    now: datetime,
+    request: WebhookRequest,
+) -> Answer:
+    metrics.add_metric(name=MetricName.REJECTED_DELIVERIES, unit="Count", value=1)
+    logger.warning(
+        "delivery rejected",
+        extra={"status": rejection.status_code, "reason": rejection.reason, "mediaType": media_type, "size": len(raw)},
+    )
+    if rejection.keep_raw and raw:
+        try:
+            store.keep_raw(
+                raw,
+                reason=rejection.reason,
+                media_type=media_type,
+                received_at=now,
+                ttl_days=env.unrecognized_ttl_days,
+                request_id=request.request_id,
+            )
+        except StoreUnavailable as exc:
+            # The sender gets the 400 either way (a retry cannot fix the body); the log keeps the trace.
+            logger.error("could not keep a rejected body", extra={"reason": str(exc)})
+    return Answer(rejection.status_code, {"error": rejection.reason})
+
+
+def _unavailable(reason: str) -> Answer:
+    return Answer(
+        503,
+        {"error": "temporarily unavailable, retry later", "detail": reason},
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def _field_map(settings: Settings) -> dict[str, list[str]] | None:
+    text = settings.get(FIELD_MAP)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        logger.warning("the field map parameter is not valid JSON; ignoring it")
+        return None
+    if not isinstance(value, dict):
+        return None
+    return {str(k): [str(p) for p in v] for k, v in value.items() if isinstance(v, list)} or None
+
+
+def _top_level_keys(body: object) -> list[str] | str:
+    if isinstance(body, dict):
+        return [str(key)[:40] for key in list(body)[:20]]
+    return type(body).__name__

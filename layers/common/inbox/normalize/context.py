@@ -1,0 +1,59 @@
+"""What every adapter shares: the call's settings, and the one place a message gets built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from inbox.models import Attachment, NormalizedMessage, Source
+from inbox.normalize.ids import derived_message_id
+from inbox.normalize.timestamps import format_ms
+
+MAX_ITEMS = 1000
+"""How many wrapped items one call looks at; the rest is kept as one unrecognized part."""
+
+Path = tuple[tuple[str, int | None], ...]
+"""A field-map path: each segment as a dict key and, when it is an integer, a list index."""
+FieldMap = dict[str, tuple[Path, ...]]
+
+
+@dataclass(slots=True)
+class Context:
+    received_at: str
+    source: Source
+    field_map: FieldMap | None = None
+    budget: int = MAX_ITEMS
+
+
+Adapter = Callable[[object, Context], list[NormalizedMessage] | None]
+"""Returns None when the body is not the adapter's shape, else its messages (possibly none)."""
+
+
+def make_message(
+    ctx: Context,
+    fmt: str,
+    *,
+    sender_id: str | None,
+    message_id: str | None,
+    username: str | None,
+    text: str | None,
+    attachments: Sequence[Attachment],
+    timestamp_ms: int | None,
+) -> NormalizedMessage | None:
+    """The message, or None when it has no sender or nothing in it (neither text nor attachment)."""
+    if sender_id is None or (text is None and not attachments):
+        return None
+    own_time = format_ms(timestamp_ms) if timestamp_ms is not None else ""
+    if message_id is None:
+        message_id = derived_message_id(sender_id, own_time, text or "", [a.url for a in attachments])
+    return NormalizedMessage(
+        messageId=message_id,
+        senderId=sender_id,
+        username=username,
+        text=text,
+        attachments=tuple(attachments),
+        timestamp=own_time or ctx.received_at,
+        source=ctx.source,
+        format=fmt,
+        receivedAt=ctx.received_at,
+    )

@@ -1,0 +1,80 @@
+"""Messenger-style nesting: ``sender{id, username}`` (or ``from{}``) and ``message{mid, text, attachments}``.
+
+Also a bare Meta messaging item posted on its own, and cousins that mix the two styles (a flat
+``senderId`` with a ``message{}`` object; a ``sender{}`` with a top-level ``text``). ``message`` may
+be a plain string, which is then the text. Here ``message.id`` is the message's id; the top-level
+``id`` still never is.
+"""
+
+from __future__ import annotations
+
+from inbox.models import NormalizedMessage
+from inbox.normalize import fields
+from inbox.normalize.coerce import as_bool, as_text
+from inbox.normalize.context import Context, make_message
+
+FORMAT = "nested"
+
+_SENDER_OBJECTS = ("sender", "from")
+_SENDER_ID_KEYS = ("id", *fields.SENDER_KEYS)
+_INNER_ID_KEYS = ("mid", "id", "message_id", "messageId")
+_INNER_TEXT_KEYS = ("text", "body", "content")
+_NOT_NEW_MESSAGE = ("read", "reaction", "postback", "message_edit", "delivery")
+_SKIPPED_FLAGS = ("is_echo", "is_deleted")
+
+
+def _sender_object(body: dict[object, object]) -> dict[object, object] | None:
+    for key in _SENDER_OBJECTS:
+        value = body.get(key)
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _username(sender: dict[object, object] | None, body: dict[object, object]) -> str | None:
+    """A handle anywhere beats a display name: sender.username, username, then sender.name, name."""
+    for keys in (fields.USERNAME_KEYS, fields.NAME_KEYS):
+        found = (fields.pick_username(sender, keys) if sender else None) or fields.pick_username(body, keys)
+        if found is not None:
+            return found
+    return None
+
+
+def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
+    if not isinstance(body, dict):
+        return None
+    sender = _sender_object(body)
+    message = body.get("message")
+    inner = message if isinstance(message, dict) else None
+    if sender is None and inner is None:
+        return None
+
+    sender_id = (fields.pick_id(sender, _SENDER_ID_KEYS) if sender else None) or fields.sender_id(body)
+    if sender_id is None:
+        return None
+    if inner is None and any(key in body for key in _NOT_NEW_MESSAGE):
+        return []  # a Meta read/reaction/postback/edit item on its own: recognized, nothing new
+    if inner is not None and any(as_bool(inner.get(flag)) for flag in _SKIPPED_FLAGS):
+        return []
+
+    if inner is not None:
+        message_id = fields.pick_id(inner, _INNER_ID_KEYS)
+        text = fields.pick_text(inner, _INNER_TEXT_KEYS)
+        attachments = fields.pick_attachments(inner)
+        inner_time = fields.pick_time(inner, fields.TIMESTAMP_KEYS)
+    else:
+        message_id = None
+        text = as_text(message)
+        attachments = []
+        inner_time = None
+    result = make_message(
+        ctx,
+        FORMAT,
+        sender_id=sender_id,
+        message_id=message_id or fields.pick_id(body, fields.MESSAGE_ID_KEYS),
+        username=_username(sender, body),
+        text=text or fields.pick_text(body, fields.TEXT_KEYS),
+        attachments=attachments or fields.pick_attachments(body),
+        timestamp_ms=fields.pick_time(body, fields.TIMESTAMP_KEYS) or inner_time,
+    )
+    return [result] if result is not None else None

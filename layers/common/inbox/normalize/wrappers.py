@@ -1,0 +1,64 @@
+"""Bodies that carry other bodies: a top-level list, ``{"messages": [...]}``, ``{"data"|"payload": ...}``.
+
+Each item goes through the whole adapter chain again. Recursion is bounded in depth
+(:data:`MAX_DEPTH` wrapper levels) and in breadth (one :data:`~inbox.normalize.context.MAX_ITEMS`
+budget per call, shared by every level), so a hostile body can neither blow the stack nor take long.
+Nothing is dropped: items that no adapter recognizes — and the rest of a list once the budget is
+spent, as one part — are handed back so the caller can keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from inbox.models import NormalizedMessage
+from inbox.normalize.context import Context
+
+MAX_DEPTH = 4
+WRAPPER_KEYS = ("messages", "data", "payload")
+
+
+@dataclass(slots=True)
+class Outcome:
+    format: str | None = None
+    messages: list[NormalizedMessage] = field(default_factory=list)
+    unrecognized: list[object] = field(default_factory=list)
+
+
+NodeNormalizer = Callable[[object, Context, int], Outcome]
+
+
+def wrapped_items(body: object) -> list[object] | None:
+    """The items a wrapper body carries, or None when the body is not a wrapper."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in WRAPPER_KEYS:
+            inner = body.get(key)
+            if isinstance(inner, list):
+                return inner
+            if isinstance(inner, dict):
+                return [inner]
+    return None
+
+
+def unwrap(items: list[object], ctx: Context, depth: int, normalize_node: NodeNormalizer) -> Outcome:
+    """Normalize each item; the format is the first recognized item's."""
+    outcome = Outcome()
+    if depth >= MAX_DEPTH:
+        return outcome  # unrecognized: the caller keeps this wrapper whole
+    for position, item in enumerate(items):
+        if ctx.budget <= 0:
+            outcome.unrecognized.append(items[position:])
+            break
+        ctx.budget -= 1
+        inner = normalize_node(item, ctx, depth + 1)
+        if inner.format is None:
+            outcome.unrecognized.append(item)
+            continue
+        if outcome.format is None:
+            outcome.format = inner.format
+        outcome.messages.extend(inner.messages)
+        outcome.unrecognized.extend(inner.unrecognized)
+    return outcome

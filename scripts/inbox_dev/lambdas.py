@@ -1,0 +1,73 @@
+"""Run the template's functions in this process the way Lambda would: one warm container each."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from inbox_dev import cfn
+from inbox_dev.local_aws import REPO_ROOT
+
+_IMPORT_LOCK = threading.Lock()
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LocalFunction:
+    """One function's handler, imported once with its environment; invocations run one at a time,
+    as in a single Lambda execution environment (handlers may keep per-request state globally)."""
+
+    def __init__(self, spec: cfn.FunctionSpec, extra_env: dict[str, str] | None = None) -> None:
+        self.spec = spec
+        self.name = spec.logical_id
+        self._lock = threading.Lock()
+        module_name, _, self._attribute = spec.handler.rpartition(".")
+        self._module = _import_handler_module(spec, module_name, {**spec.environment, **(extra_env or {})})
+        self._handler = getattr(self._module, self._attribute)
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        context = LambdaContext(self.spec.logical_id, self.spec.memory_size, self.spec.timeout)
+        with self._lock:
+            return self._handler(event, context)
+
+
+def _import_handler_module(spec: cfn.FunctionSpec, module_name: str, environment: dict[str, str]) -> ModuleType:
+    """Import ``<CodeUri>/<module>.py`` under a name of its own (every function has an ``app``)."""
+    path = (REPO_ROOT / spec.code_uri / (module_name.replace(".", "/") + ".py")).resolve()
+    unique_name = f"lambda_{spec.logical_id}_{module_name.replace('.', '_')}"
+    module_spec = importlib.util.spec_from_file_location(unique_name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"{spec.logical_id}: cannot load handler module {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    with _IMPORT_LOCK:
+        # Module-level code (Powertools Logger, settings) reads the environment at import time, as
+        # in Lambda's init phase; values shared by all functions stay set afterwards.
+        os.environ.update(environment)
+        module_spec.loader.exec_module(module)
+    return module

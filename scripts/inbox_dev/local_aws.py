@@ -1,0 +1,143 @@
+"""AWS without an account: moto in-process, provisioned from template.yaml's own definitions.
+
+Used by `make dev` and by the tests, so both run against the table and parameters the stack
+would create. Secrets (SecureString parameters the template cannot create) are seeded from
+INBOX_* environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from inbox_dev import cfn
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+LOCAL_STACK_NAME = "chatrace-inbox-local"
+
+# Environment variable → secret parameter below the stack's prefix (see template.yaml's comment).
+SECRET_VARIABLES: Mapping[str, str] = {
+    "INBOX_WEBHOOK_SECRET": "secrets/webhook-secret",
+    "INBOX_META_APP_SECRET": "secrets/meta-app-secret",
+    "INBOX_META_VERIFY_TOKEN": "secrets/meta-verify-token",
+}
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """What was provisioned: the template, its resolving context and the names to hand functions."""
+
+    template: dict[str, Any]
+    context: cfn.Context
+    table_names: dict[str, str]
+    settings_prefix: str
+    seeded_secrets: tuple[str, ...]
+
+
+def use_fake_credentials(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Make sure nothing can reach a real AWS account, whatever the user's shell has configured."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        environ.pop(name, None)
+    environ.update(_FAKE_CREDENTIALS)
+
+
+def provision(
+    *,
+    stack_name: str = LOCAL_STACK_NAME,
+    template_path: Path = TEMPLATE_PATH,
+    parameter_overrides: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+) -> LocalStack:
+    """Create the template's tables and parameters in the (already started) moto, seed secrets.
+
+    ``secrets`` maps secret names below the prefix to values; by default they come from the
+    INBOX_* environment variables that are set.
+    """
+    template = cfn.load_template(template_path)
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    base = cfn.Context.for_template(template, stack_name=stack_name, region=region, overrides=parameter_overrides)
+    tables = cfn.table_definitions(template, base)
+    table_names = {table.logical_id: table.name for table in tables}
+    context = cfn.Context.for_template(
+        template,
+        stack_name=stack_name,
+        region=region,
+        overrides=parameter_overrides,
+        physical_names=table_names,
+        attributes={
+            f"{table.logical_id}.Arn": f"arn:aws:dynamodb:{region}:123456789012:table/{table.name}"
+            for table in tables
+        },
+    )
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    for table in tables:
+        dynamodb.create_table(**table.create_kwargs)
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=table.name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+    ssm = boto3.client("ssm", region_name=region)
+    for parameter in cfn.ssm_parameters(template, context):
+        ssm.put_parameter(**parameter, Overwrite=True)
+    prefix = f"/{stack_name}"
+    if secrets is None:
+        secrets = {name: os.environ[var] for var, name in SECRET_VARIABLES.items() if os.environ.get(var)}
+    for name, value in secrets.items():
+        ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type="SecureString", Overwrite=True)
+    return LocalStack(template, context, table_names, prefix, tuple(sorted(secrets)))
+
+
+_WRITE_LOCK = threading.RLock()
+
+
+def make_moto_writes_atomic() -> None:
+    """DynamoDB applies a conditional write atomically; moto checks and writes in Python, so two
+    threads could both pass the check. The dev server serves requests concurrently, so its
+    emulator must keep the guarantee the code relies on."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        method: Callable[..., Any] = getattr(DynamoDBBackend, name)
+        if getattr(method, "_serialized", False):
+            continue
+        setattr(DynamoDBBackend, name, _serialized(method))
+
+
+def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _WRITE_LOCK:
+            return method(*args, **kwargs)
+
+    locked._serialized = True  # type: ignore[attr-defined]
+    return locked
+
+
+@contextmanager
+def local_aws() -> Iterator[None]:
+    """moto for every AWS call made inside, with fake credentials and atomic conditional writes."""
+    from moto import mock_aws
+
+    use_fake_credentials()
+    make_moto_writes_atomic()
+    with mock_aws():
+        yield

@@ -1,0 +1,255 @@
+"""`make dev`: every HTTP route of template.yaml on http://localhost:3000, no AWS account, no Docker.
+
+Requests become API Gateway HTTP API (payload 2.0) events for the real handlers; AWS is moto,
+provisioned from the template; scheduled functions run on their template schedule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from inbox_dev import cfn
+from inbox_dev.events import http_api_event
+from inbox_dev.lambdas import LocalFunction
+from inbox_dev.local_aws import SECRET_VARIABLES, LocalStack, local_aws, provision
+
+# API Gateway refuses payloads over 10 MB before any function sees them.
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    pattern: re.Pattern[str]
+    function: LocalFunction
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.method not in ("ANY", method):
+            return None
+        found = self.pattern.fullmatch(path)
+        return found.groupdict() if found else None
+
+
+def route_pattern(path: str) -> re.Pattern[str]:
+    """``/a/{id}/b`` → a regex with named groups; ``{proxy+}`` takes the rest of the path."""
+    regex = ""
+    for literal, name in re.findall(r"([^{]*)(?:\{([^}]+)\})?", path):
+        regex += re.escape(literal)
+        if name:
+            greedy = name.endswith("+")
+            regex += f"(?P<{name.rstrip('+')}>{'.+' if greedy else '[^/]+'})"
+    return re.compile(regex)
+
+
+class LocalApi:
+    """The HTTP API: routes from the template, each bound to its function."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.functions: dict[str, LocalFunction] = {}
+        self.routes: list[Route] = []
+        for route in cfn.http_routes(stack.template, stack.context):
+            function = self._function(route.function)
+            self.routes.append(Route(route.method, route.path, route_pattern(route.path), function))
+        self.schedules = [
+            (schedule, self._function(schedule.function))
+            for schedule in cfn.schedules(stack.template, stack.context)
+            if schedule.enabled
+        ]
+
+    def _function(self, spec: cfn.FunctionSpec) -> LocalFunction:
+        if spec.logical_id not in self.functions:
+            self.functions[spec.logical_id] = LocalFunction(spec)
+        return self.functions[spec.logical_id]
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(target)
+        for route in self.routes:
+            parameters = route.match(method, url.path)
+            if parameters is None:
+                continue
+            event = http_api_event(
+                method,
+                url.path,
+                headers=headers,
+                query=url.query,
+                body=body,
+                route_key=f"{route.method} {route.path}",
+                path_parameters=parameters,
+            )
+            try:
+                result = route.function.invoke(event)
+            except Exception:
+                traceback.print_exc()
+                return _json(500, {"message": "Internal Server Error"})
+            return _api_gateway_response(result)
+        return _json(404, {"message": "Not Found"})
+
+
+def _api_gateway_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+    """Translate a payload-2.0 function result the way API Gateway does."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        return _json(200, result)
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[str(name)] = ", ".join(str(v) for v in values)
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    return int(result["statusCode"]), headers, payload
+
+
+def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "chatrace-inbox-dev"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > API_GATEWAY_MAX_BODY:
+                self.close_connection = True
+                self._send(*_json(413, {"message": "Request Entity Too Large"}))
+                return
+            body = self.rfile.read(length) if length else None
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            headers.setdefault("x-forwarded-proto", "http")
+            self._send(*api.handle(self.command, self.path, headers, body))
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+        def do_HEAD(self) -> None:
+            self._send(*_json(404, {"message": "Not Found"}))
+
+        def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            sys.stderr.write(f"[dev] {self.command} {self.path} → {args[1] if len(args) > 1 else ''}\n")
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def run_schedules(api: LocalApi, stop: threading.Event) -> list[threading.Thread]:
+    """Invoke each scheduled function on its rate, as EventBridge would (the first run is at start)."""
+    threads = []
+    for schedule, function in api.schedules:
+        period = cfn.rate_seconds(schedule.expression)
+
+        def loop(function: LocalFunction = function, period: int = period, rule: str = schedule.event_name) -> None:
+            while not stop.is_set():
+                try:
+                    function.invoke(scheduled_event(rule))
+                except Exception:
+                    traceback.print_exc()
+                stop.wait(period)
+
+        thread = threading.Thread(target=loop, name=f"schedule-{schedule.event_name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def scheduled_event(rule: str) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    return {
+        "version": "0",
+        "id": os.urandom(8).hex(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{rule}"],
+        "detail": {},
+    }
+
+
+def banner(api: LocalApi, base_url: str) -> str:
+    webhook = f"{base_url}/instagram/webhook"
+    lines = [
+        "",
+        f"Chatrace → Instagram inbox, local: {base_url}  (AWS is moto in this process; Ctrl-C stops)",
+        "",
+        "Routes (from template.yaml):",
+        *(f"  {r.method:<6} {base_url}{r.path}  → {r.function.name}" for r in api.routes),
+    ]
+    if api.schedules:
+        lines += ["Schedules:", *(f"  {s.expression:<18} → {f.name}" for s, f in api.schedules)]
+    lines += ["", "Settings (from the environment; unset = that check is off):"]
+    for variable, name in SECRET_VARIABLES.items():
+        state = "set" if name in api.stack.seeded_secrets else "not set"
+        lines.append(f"  {variable:<26} {state:<8} ({api.stack.settings_prefix}/{name})")
+    secret_header = ' -H "X-Webhook-Secret: $INBOX_WEBHOOK_SECRET"' if "secrets/webhook-secret" in api.stack.seeded_secrets else ""
+    seed = '{"senderId":"123456789","messageId":"test-123","text":"Тестовое сообщение","username":"test_user","timestamp":1731499200}'
+    lines += [
+        "",
+        "Try it:",
+        f"  curl -s -X POST {webhook} -H 'Content-Type: application/json'{secret_header} \\",
+        f"       -d '{seed}'",
+        "  make send-samples",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve template.yaml's routes locally (moto, no Docker).")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    args = parser.parse_args(argv)
+
+    with local_aws():
+        stack = provision()
+        api = LocalApi(stack)
+        try:
+            server = make_server(api, args.host, args.port)
+        except OSError as exc:
+            print(f"cannot listen on {args.host}:{args.port}: {exc.strerror} (set PORT=… to use another port)", file=sys.stderr)
+            return 1
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+        print(banner(api, f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"), flush=True)
+        run_schedules(api, stop)
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            server.server_close()
+            print("\nstopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Fixtures shared by every tier: fake AWS (moto provisioned from template.yaml) and handlers."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from inbox_dev.events import http_api_event
+from inbox_dev.lambdas import LambdaContext
+from inbox_dev.local_aws import LocalStack, local_aws, provision
+
+from inbox import settings as inbox_settings
+from inbox import store as inbox_store
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS call, with fake credentials; nothing can reach a real account."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    with local_aws():
+        yield
+
+
+@pytest.fixture
+def secrets() -> dict[str, str]:
+    """Secrets to seed (name below the prefix → value); tests override this to turn checks on."""
+    return {}
+
+
+@pytest.fixture
+def stack(aws: None, secrets: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
+    """The template's table and parameters in moto, and the environment the template gives functions."""
+    provisioned = provision(secrets=secrets)
+    webhook = next(
+        spec for spec in _function_specs(provisioned) if spec.logical_id == "WebhookFunction"
+    )
+    for name, value in webhook.environment.items():
+        monkeypatch.setenv(name, value)
+    inbox_settings.clear_caches()
+    inbox_store.dynamodb_client.cache_clear()
+    yield provisioned
+    inbox_settings.clear_caches()
+    inbox_store.dynamodb_client.cache_clear()
+
+
+def _function_specs(stack: LocalStack) -> list[Any]:
+    from inbox_dev import cfn
+
+    return cfn.functions(stack.template, stack.context)
+
+
+@pytest.fixture
+def table_name(stack: LocalStack) -> str:
+    return stack.table_names["MessagesTable"]
+
+
+@pytest.fixture
+def webhook_module(stack: LocalStack) -> ModuleType:
+    """functions/webhook/app.py imported fresh inside moto, as a cold start would."""
+    module = importlib.import_module("functions.webhook.app")
+    return importlib.reload(module)
+
+
+Invoke = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def invoke_webhook(webhook_module: ModuleType) -> Invoke:
+    """Call the webhook handler with an API Gateway HTTP API event; returns the raw Lambda result."""
+
+    def invoke(
+        method: str = "POST",
+        path: str = "/instagram/webhook",
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: str | dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        event = http_api_event(method, path, headers=headers, query=query, body=body)
+        result: dict[str, Any] = webhook_module.lambda_handler(event, LambdaContext("WebhookFunction", 512, 10))
+        return result
+
+    return invoke
