@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import io
+import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -15,6 +18,19 @@ from inbox_dev.local_aws import LocalStack, local_aws, provision
 
 from inbox import settings as inbox_settings
 from inbox import store as inbox_store
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the test process the Powertools settings template.yaml's Globals give every function,
+    before any test imports the package (Logger and Metrics read them when created)."""
+    from inbox_dev import cfn
+    from inbox_dev.local_aws import TEMPLATE_PATH
+
+    template = cfn.load_template(TEMPLATE_PATH)
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for name, value in variables.items():
+        if name.startswith("POWERTOOLS_") and isinstance(value, str):
+            os.environ.setdefault(name, value)
 
 
 @pytest.fixture
@@ -87,3 +103,33 @@ def invoke_webhook(webhook_module: ModuleType) -> Invoke:
         return result
 
     return invoke
+
+
+class LogCapture:
+    """The JSON lines the functions' Powertools logger writes, exactly as CloudWatch would get them."""
+
+    def __init__(self, stream: io.StringIO) -> None:
+        self._stream = stream
+
+    @property
+    def text(self) -> str:
+        return self._stream.getvalue()
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
+
+    def named(self, message: str) -> list[dict[str, Any]]:
+        return [record for record in self.records() if record.get("message") == message]
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    from inbox.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    target = logging.getLogger(logger.name)
+    target.addHandler(handler)
+    yield LogCapture(stream)
+    target.removeHandler(handler)

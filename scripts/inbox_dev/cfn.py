@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, TypedDict, cast
 
 import yaml
 
@@ -32,6 +32,7 @@ __all__ = [
     "FunctionSpec",
     "HttpRoute",
     "Schedule",
+    "SsmParameter",
     "TableDefinition",
     "UnresolvableError",
     "functions",
@@ -400,17 +401,31 @@ def table_definitions(template: Mapping[str, Any], ctx: Context) -> list[TableDe
     return tables
 
 
-def ssm_parameters(template: Mapping[str, Any], ctx: Context) -> list[dict[str, str]]:
-    """``{"Name", "Type", "Value"}`` of every AWS::SSM::Parameter (ready for ``put_parameter``)."""
+ParameterType = Literal["String", "StringList", "SecureString"]
+
+
+class SsmParameter(TypedDict):
+    """Keyword arguments for boto3 ``put_parameter``."""
+
+    Name: str
+    Type: ParameterType
+    Value: str
+
+
+def ssm_parameters(template: Mapping[str, Any], ctx: Context) -> list[SsmParameter]:
+    """Name, Type and Value of every AWS::SSM::Parameter: ``ssm.put_parameter(**parameter)``."""
     parameters = []
     for logical_id, resource in _resources(template, ctx, PARAMETER_TYPE):
         properties = _properties(resource, ctx)
+        kind = _scalar_str(properties["Type"])
+        if kind not in ("String", "StringList", "SecureString"):
+            raise UnresolvableError(f"{logical_id}: unknown parameter Type {kind!r}")
         parameters.append(
-            {
-                "Name": _scalar_str(properties.get("Name") or ctx.physical_name(logical_id)),
-                "Type": _scalar_str(properties["Type"]),
-                "Value": _scalar_str(properties["Value"]),
-            }
+            SsmParameter(
+                Name=_scalar_str(properties.get("Name") or ctx.physical_name(logical_id)),
+                Type=cast(ParameterType, kind),
+                Value=_scalar_str(properties["Value"]),
+            )
         )
     return parameters
 

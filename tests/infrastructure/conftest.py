@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from inbox_dev import cfn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +22,8 @@ def template() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def resources(template: dict[str, Any]) -> dict[str, Any]:
-    return template["Resources"]
+    found: dict[str, Any] = template["Resources"]
+    return found
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from inbox_dev import cfn
+from moto import mock_aws
 
 # A small template exercising what template.yaml does not (yet) use.
 SYNTHETIC = """\
@@ -150,7 +149,11 @@ def test_the_real_template_loads_with_its_short_tags(template: dict[str, Any]) -
 
 def test_ref_gives_parameter_defaults_overrides_and_pseudo_parameters(template: dict[str, Any]) -> None:
     ctx = cfn.Context.for_template(
-        template, stack_name="s", region="eu-west-1", account_id="111122223333", overrides={"LogLevel": "DEBUG"}
+        template,
+        stack_name="s",
+        region="eu-west-1",
+        account_id="111122223333",
+        overrides={"LogLevel": "DEBUG"},
     )
     assert cfn.resolve({"Ref": "LogLevel"}, ctx) == "DEBUG"
     assert cfn.resolve({"Ref": "PollIntervalSeconds"}, ctx) == "10"
@@ -238,7 +241,11 @@ def test_table_definitions_name_the_table_after_the_callers_physical_name(
     template: dict[str, Any], ctx: cfn.Context
 ) -> None:
     (table,) = cfn.table_definitions(template, ctx)
-    assert (table.logical_id, table.name, table.ttl_attribute) == ("MessagesTable", "inbox-test-messages", "ttl")
+    assert (table.logical_id, table.name, table.ttl_attribute) == (
+        "MessagesTable",
+        "inbox-test-messages",
+        "ttl",
+    )
     assert table.create_kwargs["BillingMode"] == "PAY_PER_REQUEST"
     assert [i["IndexName"] for i in table.create_kwargs["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
 
@@ -318,7 +325,9 @@ def test_ssm_parameters_can_be_put_as_they_are(template: dict[str, Any]) -> None
 # ------------------------------------------------------------------ functions, routes, schedules
 
 
-def test_http_routes_of_the_real_template(template: dict[str, Any], ctx: cfn.Context, repo_root: Path) -> None:
+def test_http_routes_of_the_real_template(
+    template: dict[str, Any], ctx: cfn.Context, repo_root: Path
+) -> None:
     routes = cfn.http_routes(template, ctx)
     assert sorted((r.method, r.path) for r in routes) == [
         ("GET", "/instagram/webhook"),
@@ -335,7 +344,9 @@ def test_http_routes_of_the_real_template(template: dict[str, Any], ctx: cfn.Con
         assert function.layer_dirs == (Path("layers/common"),)
 
 
-def test_a_functions_environment_is_globals_merged_with_its_own(template: dict[str, Any], ctx: cfn.Context) -> None:
+def test_a_functions_environment_is_globals_merged_with_its_own(
+    template: dict[str, Any], ctx: cfn.Context
+) -> None:
     (webhook,) = cfn.functions(template, ctx)
     assert webhook.environment == {
         "POWERTOOLS_SERVICE_NAME": "webhook",
@@ -383,7 +394,8 @@ def test_rate_seconds(expression: str, seconds: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "expression", ["cron(0 3 * * ? *)", "at(2030-01-01T00:00:00)", "rate(0 minutes)", "rate(5 minute)", "rate(1 minutes)"]
+    "expression",
+    ["cron(0 3 * * ? *)", "at(2030-01-01T00:00:00)", "rate(0 minutes)", "rate(5 minute)", "rate(1 minutes)"],
 )
 def test_rate_seconds_refuses_what_it_cannot_run(expression: str) -> None:
     with pytest.raises(ValueError, match="rate"):

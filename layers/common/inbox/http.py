@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from inbox.observability import logger
 
@@ -37,6 +38,11 @@ def to_response(answer: Answer) -> Response[str]:
 
 
 def unexpected_error(exc: Exception) -> Response[str]:
-    """A bug, not the sender's fault: logged with its stack, answered as JSON (never a bare 502)."""
+    """A bug, not the sender's fault: logged with its stack, answered as JSON (never a bare 502).
+
+    The resolver's own errors (unknown route, wrong method) keep their status, as JSON.
+    """
+    if isinstance(exc, ServiceError):
+        return Response(exc.status_code, "application/json", json_response({"error": exc.msg}))
     logger.exception("unexpected error", extra={"errorType": type(exc).__name__})
     return Response(500, "application/json", json_response({"error": "internal error"}))

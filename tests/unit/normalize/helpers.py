@@ -60,7 +60,9 @@ def meta_body(*items: object, object_: str = "instagram", key: str = "messaging"
     }
 
 
-def meta_item(message: object, *, sender: object = "1122", timestamp: object = 1731499380000) -> dict[str, Any]:
+def meta_item(
+    message: object, *, sender: object = "1122", timestamp: object = 1731499380000
+) -> dict[str, Any]:
     item: dict[str, Any] = {"recipient": {"id": "17841400000000000"}, "timestamp": timestamp}
     if sender is not None:
         item["sender"] = {"id": sender}

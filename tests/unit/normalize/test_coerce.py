@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from inbox.normalize.coerce import (
     MAX_ID_LENGTH,
     as_bool,
@@ -70,7 +69,9 @@ def test_as_text_accepts_numbers_from_unquoted_placeholders(raw: object, expecte
     assert as_text(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [None, "", " \n ", True, {"text": "hi"}, ["a", "b"], float("nan"), "{{last_input}}"])
+@pytest.mark.parametrize(
+    "raw", [None, "", " \n ", True, {"text": "hi"}, ["a", "b"], float("nan"), "{{last_input}}"]
+)
 def test_as_text_treats_empty_bool_objects_and_placeholders_as_no_text(raw: object) -> None:
     assert as_text(raw) is None
 

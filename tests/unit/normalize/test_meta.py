@@ -154,7 +154,11 @@ def test_meta_quick_reply_keeps_the_visible_text() -> None:
 
 def test_meta_story_mention_is_an_attachment() -> None:
     message = only(
-        meta_body(meta_item({"mid": "m", "attachments": [{"type": "story_mention", "payload": {"url": "https://s"}}]}))
+        meta_body(
+            meta_item(
+                {"mid": "m", "attachments": [{"type": "story_mention", "payload": {"url": "https://s"}}]}
+            )
+        )
     )
     assert [(a.type, a.url) for a in message.attachments] == [("story_mention", "https://s")]
 
@@ -172,7 +176,9 @@ def test_meta_changes_with_other_fields_are_ignored() -> None:
             {
                 "id": "1",
                 "time": 1731499200,
-                "changes": [{"field": "comments", "value": {"from": {"id": "5"}, "text": "nice", "id": "c1"}}],
+                "changes": [
+                    {"field": "comments", "value": {"from": {"id": "5"}, "text": "nice", "id": "c1"}}
+                ],
             }
         ],
     }

@@ -7,7 +7,11 @@ from .helpers import RECEIVED_AT_TEXT, ignored, only, unrecognized
 
 def test_sender_and_message_objects_give_one_message() -> None:
     message = only(
-        {"sender": {"id": "555", "username": "nested.user"}, "message": {"mid": "m1", "text": "hi"}, "timestamp": 1731499320}
+        {
+            "sender": {"id": "555", "username": "nested.user"},
+            "message": {"mid": "m1", "text": "hi"},
+            "timestamp": 1731499320,
+        }
     )
     assert (message.format, message.senderId, message.messageId, message.username, message.text) == (
         "nested",
@@ -44,13 +48,20 @@ def test_timestamp_inside_the_message_object_is_used_when_top_level_has_none() -
 
 
 def test_top_level_timestamp_wins_over_the_message_one() -> None:
-    message = only({"sender": {"id": "1"}, "timestamp": 1731499200, "message": {"text": "x", "timestamp": 1731499260}})
+    message = only(
+        {"sender": {"id": "1"}, "timestamp": 1731499200, "message": {"text": "x", "timestamp": 1731499260}}
+    )
     assert message.timestamp == "2024-11-13T12:00:00Z"
 
 
 def test_flat_sender_with_a_message_object_is_a_nested_cousin() -> None:
     message = only({"senderId": "9", "username": "u", "message": {"message_id": "m", "text": "x"}})
-    assert (message.format, message.senderId, message.messageId, message.username) == ("nested", "9", "m", "u")
+    assert (message.format, message.senderId, message.messageId, message.username) == (
+        "nested",
+        "9",
+        "m",
+        "u",
+    )
 
 
 def test_sender_object_with_top_level_text_is_a_nested_cousin() -> None:
@@ -67,7 +78,12 @@ def test_attachments_inside_the_message_object() -> None:
     message = only(
         {
             "sender": {"id": "1"},
-            "message": {"attachments": [{"type": "video", "payload": {"url": "https://v"}}, {"type": "image", "url": "https://i"}]},
+            "message": {
+                "attachments": [
+                    {"type": "video", "payload": {"url": "https://v"}},
+                    {"type": "image", "url": "https://i"},
+                ]
+            },
         }
     )
     assert [(a.type, a.url) for a in message.attachments] == [("video", "https://v"), ("image", "https://i")]
@@ -76,7 +92,12 @@ def test_attachments_inside_the_message_object() -> None:
 
 def test_bare_meta_messaging_item_is_nested() -> None:
     message = only(
-        {"sender": {"id": "1"}, "recipient": {"id": "2"}, "timestamp": 1731499380000, "message": {"mid": "m", "text": "x"}}
+        {
+            "sender": {"id": "1"},
+            "recipient": {"id": "2"},
+            "timestamp": 1731499380000,
+            "message": {"mid": "m", "text": "x"},
+        }
     )
     assert (message.format, message.messageId) == ("nested", "m")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
 from inbox.normalize.timestamps import MAX_MS, MIN_MS, datetime_to_ms, format_datetime, format_ms, to_epoch_ms
 
 NOON = "2024-11-13T12:00:00Z"

@@ -82,11 +82,11 @@ def username(body: dict[object, object]) -> str | None:
 
 
 def attachment(item: object) -> Attachment | None:
-    """``{type, url}``, Meta's ``{type, payload: {url}}``, or a bare URL string (type ``file``)."""
+    """``{type, url}``, Meta's ``{type, payload: {url}}``, or a bare string with ``://`` (type ``file``)."""
     item = scalar(item)
     if isinstance(item, str):
         url = as_url(item)
-        return Attachment(type="file", url=url) if url is not None else None
+        return Attachment(type="file", url=url) if url is not None and "://" in url else None
     if not isinstance(item, dict):
         return None
     url = as_url(item.get("url"))

@@ -1,0 +1,121 @@
+"""The one write path against moto's table (built from template.yaml): stored once, errors mapped."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from botocore.stub import Stubber
+
+from inbox.errors import StoreUnavailable
+from inbox.models import Attachment, NormalizedMessage
+from inbox.store import MessageStore
+
+NOW = datetime(2024, 11, 13, 12, 0, tzinfo=UTC)
+
+
+def message(message_id: str = "m-1", **changes: object) -> NormalizedMessage:
+    fields: dict[str, object] = {
+        "messageId": message_id,
+        "senderId": "123",
+        "username": "anna",
+        "text": "hello",
+        "attachments": (Attachment(type="image", url="https://cdn.example/p.jpg"),),
+        "timestamp": "2024-11-13T12:00:00Z",
+        "format": "flat",
+        "receivedAt": "2024-11-13T12:00:01Z",
+    }
+    fields.update(changes)
+    return NormalizedMessage.model_validate(fields)
+
+
+@pytest.fixture
+def store(table_name: str) -> MessageStore:
+    return MessageStore(table_name, boto3.client("dynamodb"))
+
+
+def test_first_write_is_stored_and_a_redelivery_is_a_duplicate(store: MessageStore) -> None:
+    assert store.put_message(message()) == "stored"
+    assert store.put_message(message(text="changed")) == "duplicate"
+
+
+def test_item_is_laid_out_for_the_sender_and_day_indexes(store: MessageStore, table_name: str) -> None:
+    store.put_message(message())
+    item = boto3.client("dynamodb").get_item(TableName=table_name, Key={"pk": {"S": "MSG#m-1"}, "sk": {"S": "MSG"}})[
+        "Item"
+    ]
+    assert item["gsi1pk"] == {"S": "SENDER#123"}
+    assert item["gsi1sk"] == {"S": "2024-11-13T12:00:00Z#m-1"}
+    assert item["gsi2pk"] == {"S": "DAY#2024-11-13"}
+    assert item["text"] == {"S": "hello"}
+    assert item["attachments"]["L"][0]["M"]["url"] == {"S": "https://cdn.example/p.jpg"}
+
+
+def test_missing_text_and_username_are_not_written_as_empty_strings(store: MessageStore, table_name: str) -> None:
+    store.put_message(message(text=None, username=None))
+    item = boto3.client("dynamodb").get_item(TableName=table_name, Key={"pk": {"S": "MSG#m-1"}, "sk": {"S": "MSG"}})[
+        "Item"
+    ]
+    assert "text" not in item
+    assert "username" not in item
+
+
+def test_concurrent_deliveries_of_one_message_store_it_once(store: MessageStore) -> None:
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def deliver() -> None:
+        barrier.wait()
+        outcomes.append(store.put_message(message("raced")))
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["duplicate"] * 7 + ["stored"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError", "AccessDeniedException"],
+)
+def test_aws_error_codes_become_store_unavailable(table_name: str, code: str) -> None:
+    client = boto3.client("dynamodb")
+    store = MessageStore(table_name, client)
+    with Stubber(client) as stub:
+        stub.add_client_error("put_item", service_error_code=code, http_status_code=400)
+        with pytest.raises(StoreUnavailable) as caught:
+            store.put_message(message())
+    assert caught.value.code == code
+
+
+def test_unreachable_dynamodb_becomes_store_unavailable(table_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = boto3.client("dynamodb")
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.local")
+
+    monkeypatch.setattr(client, "put_item", unreachable)
+    with pytest.raises(StoreUnavailable):
+        MessageStore(table_name, client).put_message(message())
+
+
+def test_kept_raw_bodies_expire_and_are_kept_once(store: MessageStore, table_name: str) -> None:
+    first = store.keep_raw(b'{"test": "data"}', reason="unrecognized", media_type="application/json", received_at=NOW, ttl_days=30)
+    again = store.keep_raw(b'{"test": "data"}', reason="unrecognized", media_type="application/json", received_at=NOW, ttl_days=30)
+    assert first == again
+    items = boto3.client("dynamodb").scan(TableName=table_name)["Items"]
+    assert len(items) == 1
+    assert items[0]["body"] == {"S": '{"test": "data"}'}
+    assert int(items[0]["ttl"]["N"]) == int(NOW.timestamp()) + 30 * 86400
+    assert items[0]["gsi2pk"] == {"S": "RAWDAY#2024-11-13"}
+
+
+def test_binary_raw_bodies_are_kept_as_bytes(store: MessageStore, table_name: str) -> None:
+    store.keep_raw(b"\xff\xfe\x00binary", reason="not UTF-8", media_type="", received_at=NOW, ttl_days=1)
+    item = boto3.client("dynamodb").scan(TableName=table_name)["Items"][0]
+    assert item["body"] == {"B": b"\xff\xfe\x00binary"}
