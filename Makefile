@@ -32,7 +32,7 @@ format: venv ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 typecheck: venv ## mypy (strict) over the layer, functions and scripts
-	$(VENV)/bin/mypy layers/common/inbox functions scripts/inbox_dev
+	$(VENV)/bin/mypy layers/common/inbox functions scripts/inbox_dev tests
 
 pytest: venv ## unit, infrastructure, integration (moto) and end-to-end (local server) tests
 	$(PY) -m pytest

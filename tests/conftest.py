@@ -12,12 +12,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from inbox import settings as inbox_settings
+from inbox import store as inbox_store
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack, local_aws, provision
-
-from inbox import settings as inbox_settings
-from inbox import store as inbox_store
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,9 +52,7 @@ def secrets() -> dict[str, str]:
 def stack(aws: None, secrets: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
     """The template's table and parameters in moto, and the environment the template gives functions."""
     provisioned = provision(secrets=secrets)
-    webhook = next(
-        spec for spec in _function_specs(provisioned) if spec.logical_id == "WebhookFunction"
-    )
+    webhook = next(spec for spec in _function_specs(provisioned) if spec.logical_id == "WebhookFunction")
     for name, value in webhook.environment.items():
         monkeypatch.setenv(name, value)
     inbox_settings.clear_caches()
@@ -99,7 +96,9 @@ def invoke_webhook(webhook_module: ModuleType) -> Invoke:
         query: str | dict[str, str] | None = None,
     ) -> dict[str, Any]:
         event = http_api_event(method, path, headers=headers, query=query, body=body)
-        result: dict[str, Any] = webhook_module.lambda_handler(event, LambdaContext("WebhookFunction", 512, 10))
+        result: dict[str, Any] = webhook_module.lambda_handler(
+            event, LambdaContext("WebhookFunction", 512, 10)
+        )
         return result
 
     return invoke

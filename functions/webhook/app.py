@@ -8,7 +8,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from inbox.http import json_response, to_response, unexpected_error
 from inbox.ingest import WebhookRequest, answer_handshake, receive_delivery
 from inbox.observability import logger, metrics
@@ -26,7 +25,7 @@ def receive() -> Response[str]:
     event = app.current_event
     request = WebhookRequest(
         body=event.body,
-        is_base64=event.is_base64_encoded,
+        is_base64=bool(event.is_base64_encoded),
         headers={name.lower(): value for name, value in (event.headers or {}).items()},
         query=dict(event.query_string_parameters or {}),
         request_id=event.request_context.request_id,

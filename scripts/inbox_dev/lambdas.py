@@ -57,7 +57,9 @@ class LocalFunction:
             return self._handler(event, context)
 
 
-def _import_handler_module(spec: cfn.FunctionSpec, module_name: str, environment: dict[str, str]) -> ModuleType:
+def _import_handler_module(
+    spec: cfn.FunctionSpec, module_name: str, environment: dict[str, str]
+) -> ModuleType:
     """Import ``<CodeUri>/<module>.py`` under a name of its own (every function has an ``app``)."""
     path = (REPO_ROOT / spec.code_uri / (module_name.replace(".", "/") + ".py")).resolve()
     unique_name = f"lambda_{spec.logical_id}_{module_name.replace('.', '_')}"

@@ -73,7 +73,9 @@ def provision(
     """
     template = cfn.load_template(template_path)
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-    base = cfn.Context.for_template(template, stack_name=stack_name, region=region, overrides=parameter_overrides)
+    base = cfn.Context.for_template(
+        template, stack_name=stack_name, region=region, overrides=parameter_overrides
+    )
     tables = cfn.table_definitions(template, base)
     table_names = {table.logical_id: table.name for table in tables}
     context = cfn.Context.for_template(

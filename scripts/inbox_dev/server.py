@@ -17,7 +17,6 @@ import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -150,7 +149,7 @@ def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"[dev] {self.command} {self.path} → {args[1] if len(args) > 1 else ''}\n")
 
     server = ThreadingHTTPServer((host, port), Handler)
@@ -164,7 +163,9 @@ def run_schedules(api: LocalApi, stop: threading.Event) -> list[threading.Thread
     for schedule, function in api.schedules:
         period = cfn.rate_seconds(schedule.expression)
 
-        def loop(function: LocalFunction = function, period: int = period, rule: str = schedule.event_name) -> None:
+        def loop(
+            function: LocalFunction = function, period: int = period, rule: str = schedule.event_name
+        ) -> None:
             while not stop.is_set():
                 try:
                     function.invoke(scheduled_event(rule))
@@ -209,8 +210,15 @@ def banner(api: LocalApi, base_url: str) -> str:
     for variable, name in SECRET_VARIABLES.items():
         state = "set" if name in api.stack.seeded_secrets else "not set"
         lines.append(f"  {variable:<26} {state:<8} ({api.stack.settings_prefix}/{name})")
-    secret_header = ' -H "X-Webhook-Secret: $INBOX_WEBHOOK_SECRET"' if "secrets/webhook-secret" in api.stack.seeded_secrets else ""
-    seed = '{"senderId":"123456789","messageId":"test-123","text":"Тестовое сообщение","username":"test_user","timestamp":1731499200}'
+    secret_header = (
+        ' -H "X-Webhook-Secret: $INBOX_WEBHOOK_SECRET"'
+        if "secrets/webhook-secret" in api.stack.seeded_secrets
+        else ""
+    )
+    seed = (
+        '{"senderId":"123456789","messageId":"test-123","text":"Тестовое сообщение",'
+        '"username":"test_user","timestamp":1731499200}'
+    )
     lines += [
         "",
         "Try it:",
@@ -234,11 +242,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             server = make_server(api, args.host, args.port)
         except OSError as exc:
-            print(f"cannot listen on {args.host}:{args.port}: {exc.strerror} (set PORT=… to use another port)", file=sys.stderr)
+            print(
+                f"cannot listen on {args.host}:{args.port}: {exc.strerror} (set PORT=… to use another port)",
+                file=sys.stderr,
+            )
             return 1
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-        print(banner(api, f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"), flush=True)
+        print(
+            banner(
+                api,
+                f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}",
+            ),
+            flush=True,
+        )
         run_schedules(api, stop)
         try:
             server.serve_forever(poll_interval=0.2)

@@ -9,7 +9,6 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-
 from inbox.errors import StoreUnavailable
 from inbox.models import Attachment, NormalizedMessage
 from inbox.store import MessageStore
@@ -44,9 +43,9 @@ def test_first_write_is_stored_and_a_redelivery_is_a_duplicate(store: MessageSto
 
 def test_item_is_laid_out_for_the_sender_and_day_indexes(store: MessageStore, table_name: str) -> None:
     store.put_message(message())
-    item = boto3.client("dynamodb").get_item(TableName=table_name, Key={"pk": {"S": "MSG#m-1"}, "sk": {"S": "MSG"}})[
-        "Item"
-    ]
+    item = boto3.client("dynamodb").get_item(
+        TableName=table_name, Key={"pk": {"S": "MSG#m-1"}, "sk": {"S": "MSG"}}
+    )["Item"]
     assert item["gsi1pk"] == {"S": "SENDER#123"}
     assert item["gsi1sk"] == {"S": "2024-11-13T12:00:00Z#m-1"}
     assert item["gsi2pk"] == {"S": "DAY#2024-11-13"}
@@ -54,11 +53,13 @@ def test_item_is_laid_out_for_the_sender_and_day_indexes(store: MessageStore, ta
     assert item["attachments"]["L"][0]["M"]["url"] == {"S": "https://cdn.example/p.jpg"}
 
 
-def test_missing_text_and_username_are_not_written_as_empty_strings(store: MessageStore, table_name: str) -> None:
+def test_missing_text_and_username_are_not_written_as_empty_strings(
+    store: MessageStore, table_name: str
+) -> None:
     store.put_message(message(text=None, username=None))
-    item = boto3.client("dynamodb").get_item(TableName=table_name, Key={"pk": {"S": "MSG#m-1"}, "sk": {"S": "MSG"}})[
-        "Item"
-    ]
+    item = boto3.client("dynamodb").get_item(
+        TableName=table_name, Key={"pk": {"S": "MSG#m-1"}, "sk": {"S": "MSG"}}
+    )["Item"]
     assert "text" not in item
     assert "username" not in item
 
@@ -81,7 +82,12 @@ def test_concurrent_deliveries_of_one_message_store_it_once(store: MessageStore)
 
 @pytest.mark.parametrize(
     "code",
-    ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError", "AccessDeniedException"],
+    [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "InternalServerError",
+        "AccessDeniedException",
+    ],
 )
 def test_aws_error_codes_become_store_unavailable(table_name: str, code: str) -> None:
     client = boto3.client("dynamodb")
@@ -93,7 +99,9 @@ def test_aws_error_codes_become_store_unavailable(table_name: str, code: str) ->
     assert caught.value.code == code
 
 
-def test_unreachable_dynamodb_becomes_store_unavailable(table_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_dynamodb_becomes_store_unavailable(
+    table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = boto3.client("dynamodb")
 
     def unreachable(*args: object, **kwargs: object) -> None:
@@ -105,8 +113,20 @@ def test_unreachable_dynamodb_becomes_store_unavailable(table_name: str, monkeyp
 
 
 def test_kept_raw_bodies_expire_and_are_kept_once(store: MessageStore, table_name: str) -> None:
-    first = store.keep_raw(b'{"test": "data"}', reason="unrecognized", media_type="application/json", received_at=NOW, ttl_days=30)
-    again = store.keep_raw(b'{"test": "data"}', reason="unrecognized", media_type="application/json", received_at=NOW, ttl_days=30)
+    first = store.keep_raw(
+        b'{"test": "data"}',
+        reason="unrecognized",
+        media_type="application/json",
+        received_at=NOW,
+        ttl_days=30,
+    )
+    again = store.keep_raw(
+        b'{"test": "data"}',
+        reason="unrecognized",
+        media_type="application/json",
+        received_at=NOW,
+        ttl_days=30,
+    )
     assert first == again
     items = boto3.client("dynamodb").scan(TableName=table_name)["Items"]
     assert len(items) == 1

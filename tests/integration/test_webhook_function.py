@@ -9,10 +9,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from inbox_dev.samples import load_samples, mismatches
-
 from inbox import settings as inbox_settings
 from inbox.webhook_auth import signature_for
+from inbox_dev.samples import load_samples, mismatches
+
 from tests.conftest import Invoke, LogCapture
 
 SEED = {
@@ -32,7 +32,9 @@ def answer(result: dict[str, Any]) -> tuple[int, Any]:
     return result["statusCode"], json.loads(body) if content_type.startswith("application/json") else body
 
 
-def post(invoke: Invoke, body: bytes | dict[str, Any] | list[Any], headers: dict[str, str] | None = None, **kw: Any) -> tuple[int, Any]:
+def post(
+    invoke: Invoke, body: bytes | dict[str, Any] | list[Any], headers: dict[str, str] | None = None, **kw: Any
+) -> tuple[int, Any]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return answer(invoke("POST", body=raw, headers=JSON if headers is None else headers, **kw))
 
@@ -48,11 +50,15 @@ def test_every_shared_sample_behaves_as_it_expects(invoke_webhook: Invoke, name:
     if sample.after:
         before = SAMPLES[sample.after]
         invoke_webhook(before.method, body=before.body, headers=before.headers)
-    status, body = answer(invoke_webhook(sample.method, body=sample.body, headers=sample.headers, query=sample.query))
+    status, body = answer(
+        invoke_webhook(sample.method, body=sample.body, headers=sample.headers, query=sample.query)
+    )
     assert mismatches(sample, status, body) == []
 
 
-def test_seed_body_is_stored_then_answered_duplicate_and_stored_once(invoke_webhook: Invoke, table_name: str) -> None:
+def test_seed_body_is_stored_then_answered_duplicate_and_stored_once(
+    invoke_webhook: Invoke, table_name: str
+) -> None:
     first = post(invoke_webhook, SEED)
     second = post(invoke_webhook, SEED)
     assert first[0] == second[0] == 200
@@ -79,7 +85,9 @@ def test_answer_carries_the_normalized_message(invoke_webhook: Invoke) -> None:
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", None, "application/json; charset=utf-8"])
-def test_json_sent_with_other_or_no_content_type_is_stored(invoke_webhook: Invoke, content_type: str | None) -> None:
+def test_json_sent_with_other_or_no_content_type_is_stored(
+    invoke_webhook: Invoke, content_type: str | None
+) -> None:
     headers = {"content-type": content_type} if content_type else {}
     status, body = post(invoke_webhook, SEED, headers=headers)
     assert (status, body["status"]) == (200, "stored")
@@ -97,14 +105,16 @@ def test_base64_encoded_body_from_api_gateway_is_decoded(webhook_module: Any) ->
 
 
 def test_raw_line_break_in_customer_text_is_accepted(invoke_webhook: Invoke) -> None:
-    raw = '{"senderId": "42", "messageId": "nl-1", "text": "first line\nsecond line"}'.encode()
+    raw = b'{"senderId": "42", "messageId": "nl-1", "text": "first line\nsecond line"}'
     status, body = post(invoke_webhook, raw)
     assert status == 200
     assert body["messages"][0]["text"] == "first line\nsecond line"
 
 
 @pytest.mark.parametrize("body", [{"test": "data"}, None, [], "just a string", 42, [{"foo": 1}]])
-def test_bodies_without_a_message_are_kept_and_answered_202(invoke_webhook: Invoke, table_name: str, body: Any) -> None:
+def test_bodies_without_a_message_are_kept_and_answered_202(
+    invoke_webhook: Invoke, table_name: str, body: Any
+) -> None:
     status, answered = post(invoke_webhook, json.dumps(body).encode())
     assert (status, answered) == (202, {"status": "unrecognized"})
     kept = items(table_name, "RAW#")
@@ -113,17 +123,34 @@ def test_bodies_without_a_message_are_kept_and_answered_202(invoke_webhook: Invo
     assert kept[0]["reason"]["S"] == "unrecognized"
 
 
-def test_only_an_echo_is_answered_ignored_and_nothing_is_stored(invoke_webhook: Invoke, table_name: str) -> None:
+def test_only_an_echo_is_answered_ignored_and_nothing_is_stored(
+    invoke_webhook: Invoke, table_name: str
+) -> None:
     echo = {
         "object": "instagram",
-        "entry": [{"id": "1", "time": 1, "messaging": [{"sender": {"id": "1"}, "recipient": {"id": "2"}, "timestamp": 1731499200000, "message": {"mid": "e", "text": "ours", "is_echo": True}}]}],
+        "entry": [
+            {
+                "id": "1",
+                "time": 1,
+                "messaging": [
+                    {
+                        "sender": {"id": "1"},
+                        "recipient": {"id": "2"},
+                        "timestamp": 1731499200000,
+                        "message": {"mid": "e", "text": "ours", "is_echo": True},
+                    }
+                ],
+            }
+        ],
     }
     status, body = post(invoke_webhook, echo)
     assert (status, body) == (200, {"status": "ignored", "messages": []})
     assert items(table_name, "MSG#") == []
 
 
-def test_invalid_json_is_400_and_the_raw_body_is_kept_with_the_reason(invoke_webhook: Invoke, table_name: str) -> None:
+def test_invalid_json_is_400_and_the_raw_body_is_kept_with_the_reason(
+    invoke_webhook: Invoke, table_name: str
+) -> None:
     raw = b'{"senderId": "1", "text": "he said "hi""}'
     status, body = post(invoke_webhook, raw)
     assert status == 400
@@ -146,7 +173,9 @@ def test_invalid_json_is_400_and_the_raw_body_is_kept_with_the_reason(invoke_web
     ],
     ids=["invalid-utf8", "deep-nesting", "empty", "binary", "xml", "just-over-256KiB", "5MB"],
 )
-def test_unreadable_bodies_get_a_clear_json_error(invoke_webhook: Invoke, raw: bytes, headers: dict[str, str], status: int) -> None:
+def test_unreadable_bodies_get_a_clear_json_error(
+    invoke_webhook: Invoke, raw: bytes, headers: dict[str, str], status: int
+) -> None:
     answered_status, body = post(invoke_webhook, raw, headers=headers)
     assert answered_status == status
     assert isinstance(body["error"], str)
@@ -182,7 +211,11 @@ class TestWithWebhookSecret:
         assert (by_header[0], by_query[0]) == (200, 200)
 
     def test_no_secret_reaches_the_logs(self, invoke_webhook: Invoke, logs: LogCapture) -> None:
-        post(invoke_webhook, SEED, headers={**JSON, "X-Webhook-Secret": "hook-secret-value", "Authorization": "Bearer tok-xyz"})
+        post(
+            invoke_webhook,
+            SEED,
+            headers={**JSON, "X-Webhook-Secret": "hook-secret-value", "Authorization": "Bearer tok-xyz"},
+        )
         post(invoke_webhook, SEED, headers={**JSON, "X-Webhook-Secret": "wrong-guess"})
         logged = logs.text
         assert logs.named("delivery received")
@@ -197,34 +230,58 @@ class TestWithMetaAppSecret:
         return {"secrets/meta-app-secret": "app-secret", "secrets/meta-verify-token": "verify-me"}
 
     def test_signed_delivery_is_accepted_over_the_raw_bytes(self, invoke_webhook: Invoke) -> None:
-        raw = json.dumps(SAMPLES["05-meta-instagram-text"].body.decode() and json.loads(SAMPLES["05-meta-instagram-text"].body), indent=1).encode()
-        status, body = post(invoke_webhook, raw, headers={**JSON, "X-Hub-Signature-256": signature_for(raw, "app-secret")})
+        raw = json.dumps(
+            SAMPLES["05-meta-instagram-text"].body.decode()
+            and json.loads(SAMPLES["05-meta-instagram-text"].body),
+            indent=1,
+        ).encode()
+        status, body = post(
+            invoke_webhook, raw, headers={**JSON, "X-Hub-Signature-256": signature_for(raw, "app-secret")}
+        )
         assert (status, body["status"]) == (200, "stored")
 
     def test_unsigned_or_badly_signed_delivery_is_401(self, invoke_webhook: Invoke) -> None:
         raw = SAMPLES["05-meta-instagram-text"].body
         assert post(invoke_webhook, raw)[0] == 401
-        assert post(invoke_webhook, raw, headers={**JSON, "X-Hub-Signature-256": signature_for(raw + b" ", "app-secret")})[0] == 401
+        assert (
+            post(
+                invoke_webhook,
+                raw,
+                headers={**JSON, "X-Hub-Signature-256": signature_for(raw + b" ", "app-secret")},
+            )[0]
+            == 401
+        )
 
     def test_handshake_answers_the_raw_challenge_as_text(self, invoke_webhook: Invoke) -> None:
-        result = invoke_webhook("GET", query={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"})
+        result = invoke_webhook(
+            "GET",
+            query={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"},
+        )
         assert result["statusCode"] == 200
         assert result["body"] == "1158201444"
         assert result["headers"]["Content-Type"].startswith("text/plain")
 
     def test_handshake_with_a_wrong_token_is_403(self, invoke_webhook: Invoke) -> None:
-        result = invoke_webhook("GET", query={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
+        result = invoke_webhook(
+            "GET", query={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+        )
         assert result["statusCode"] == 403
 
 
 def test_handshake_without_a_configured_verify_token_is_403(invoke_webhook: Invoke) -> None:
-    result = invoke_webhook("GET", query={"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"})
+    result = invoke_webhook(
+        "GET", query={"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
+    )
     assert result["statusCode"] == 403
 
 
-def test_dynamodb_failure_is_503_with_retry_after_and_nothing_acknowledged(webhook_module: Any, invoke_webhook: Invoke) -> None:
+def test_dynamodb_failure_is_503_with_retry_after_and_nothing_acknowledged(
+    webhook_module: Any, invoke_webhook: Invoke
+) -> None:
     with Stubber(webhook_module.store._client) as stub:
-        stub.add_client_error("put_item", service_error_code="ProvisionedThroughputExceededException", http_status_code=400)
+        stub.add_client_error(
+            "put_item", service_error_code="ProvisionedThroughputExceededException", http_status_code=400
+        )
         result = invoke_webhook("POST", body=json.dumps(SEED).encode(), headers=JSON)
     assert result["statusCode"] == 503
     assert result["headers"]["Retry-After"]
@@ -236,7 +293,9 @@ def test_dynamodb_failure_is_503_with_retry_after_and_nothing_acknowledged(webho
 def test_ssm_failure_is_503_and_fails_closed(invoke_webhook: Invoke) -> None:
     inbox_settings.clear_caches()
     with Stubber(inbox_settings._provider().client) as stub:
-        stub.add_client_error("get_parameters_by_path", service_error_code="ThrottlingException", http_status_code=400)
+        stub.add_client_error(
+            "get_parameters_by_path", service_error_code="ThrottlingException", http_status_code=400
+        )
         result = invoke_webhook("POST", body=json.dumps(SEED).encode(), headers=JSON)
     assert result["statusCode"] == 503
     assert result["headers"]["Retry-After"]

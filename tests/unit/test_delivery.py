@@ -6,7 +6,6 @@ import base64
 import json
 
 import pytest
-
 from inbox.delivery import MAX_NESTING, media_type_of, parse_delivery, raw_bytes
 from inbox.errors import RejectedDelivery
 
@@ -37,8 +36,11 @@ def test_json_is_read_whatever_json_like_content_type_it_comes_with(content_type
 
 
 def test_raw_line_breaks_inside_strings_are_accepted() -> None:
-    raw = '{"senderId": "1", "text": "line one\nline two\ttabbed"}'.encode()
-    assert parse_delivery(raw, "application/json").body == {"senderId": "1", "text": "line one\nline two\ttabbed"}
+    raw = b'{"senderId": "1", "text": "line one\nline two\ttabbed"}'
+    assert parse_delivery(raw, "application/json").body == {
+        "senderId": "1",
+        "text": "line one\nline two\ttabbed",
+    }
 
 
 def test_utf8_byte_order_mark_is_ignored() -> None:
@@ -103,7 +105,8 @@ def test_integer_too_long_to_convert_is_a_clear_400() -> None:
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/xml", "multipart/form-data; boundary=x", "image/png", "application/octet-stream"]
+    "content_type",
+    ["application/xml", "multipart/form-data; boundary=x", "image/png", "application/octet-stream"],
 )
 def test_unsupported_content_types_are_415_and_kept(content_type: str) -> None:
     rejection = refusal(b"<xml/>", content_type)

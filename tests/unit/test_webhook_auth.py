@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from inbox.errors import RejectedDelivery
 from inbox.webhook_auth import authenticate, meta_handshake, signature_for
 
@@ -29,7 +28,10 @@ def test_shared_secret_in_header_passes() -> None:
 
 
 def test_shared_secret_in_query_token_passes() -> None:
-    assert authenticate(RAW, {}, {"token": SECRET}, webhook_secret=SECRET, meta_app_secret=None) == "webhook-secret"
+    assert (
+        authenticate(RAW, {}, {"token": SECRET}, webhook_secret=SECRET, meta_app_secret=None)
+        == "webhook-secret"
+    )
 
 
 def test_missing_secret_is_refused_and_says_how_to_send_it() -> None:
@@ -40,12 +42,19 @@ def test_missing_secret_is_refused_and_says_how_to_send_it() -> None:
 
 @pytest.mark.parametrize("presented", ["wrong", "", SECRET + "x", SECRET.upper(), "сек\ud800рет"])
 def test_wrong_secret_is_refused(presented: str) -> None:
-    rejection = rejected(headers={"x-webhook-secret": presented}, query={}, webhook_secret=SECRET, meta_app_secret=None)
+    rejection = rejected(
+        headers={"x-webhook-secret": presented}, query={}, webhook_secret=SECRET, meta_app_secret=None
+    )
     assert rejection.reason == "invalid webhook secret"
 
 
 def test_wrong_header_secret_is_refused_even_with_right_query_token() -> None:
-    rejected(headers={"x-webhook-secret": "wrong"}, query={"token": SECRET}, webhook_secret=SECRET, meta_app_secret=None)
+    rejected(
+        headers={"x-webhook-secret": "wrong"},
+        query={"token": SECRET},
+        webhook_secret=SECRET,
+        meta_app_secret=None,
+    )
 
 
 def test_valid_meta_signature_passes() -> None:
@@ -70,7 +79,9 @@ def test_signature_hex_is_case_insensitive() -> None:
     ],
 )
 def test_invalid_signature_is_refused(header: str) -> None:
-    rejected(headers={"x-hub-signature-256": header}, query={}, webhook_secret=None, meta_app_secret=APP_SECRET)
+    rejected(
+        headers={"x-hub-signature-256": header}, query={}, webhook_secret=None, meta_app_secret=APP_SECRET
+    )
 
 
 def test_missing_signature_is_refused_when_app_secret_is_configured() -> None:
@@ -79,7 +90,9 @@ def test_missing_signature_is_refused_when_app_secret_is_configured() -> None:
 
 
 def test_with_both_configured_either_credential_is_enough() -> None:
-    by_secret = authenticate(RAW, {"x-webhook-secret": SECRET}, {}, webhook_secret=SECRET, meta_app_secret=APP_SECRET)
+    by_secret = authenticate(
+        RAW, {"x-webhook-secret": SECRET}, {}, webhook_secret=SECRET, meta_app_secret=APP_SECRET
+    )
     signature = {"x-hub-signature-256": signature_for(RAW, APP_SECRET)}
     by_signature = authenticate(RAW, signature, {}, webhook_secret=SECRET, meta_app_secret=APP_SECRET)
     assert (by_secret, by_signature) == ("webhook-secret", "meta-signature")

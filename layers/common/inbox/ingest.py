@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from inbox import delivery, webhook_auth
-from inbox.http import Answer
 from inbox.errors import MissingSecret, RejectedDelivery, SettingsUnavailable, StoreUnavailable
+from inbox.http import Answer
 from inbox.models import NormalizedMessage
 from inbox.normalize import normalize
 from inbox.observability import MetricName, logger, metrics, text_preview
@@ -178,7 +178,12 @@ def _reject(
     metrics.add_metric(name=MetricName.REJECTED_DELIVERIES, unit="Count", value=1)
     logger.warning(
         "delivery rejected",
-        extra={"status": rejection.status_code, "reason": rejection.reason, "mediaType": media_type, "size": len(raw)},
+        extra={
+            "status": rejection.status_code,
+            "reason": rejection.reason,
+            "mediaType": media_type,
+            "size": len(raw),
+        },
     )
     if rejection.keep_raw and raw:
         try:

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 # The template cannot create an empty String parameter: this value means "not set".
 UNSET = "-"
 
-WEBHOOK_SECRET = "secrets/webhook-secret"
-META_APP_SECRET = "secrets/meta-app-secret"
-META_VERIFY_TOKEN = "secrets/meta-verify-token"
+# Names of SecureString parameters below the prefix (not their values).
+WEBHOOK_SECRET = "secrets/webhook-secret"  # noqa: S105
+META_APP_SECRET = "secrets/meta-app-secret"  # noqa: S105
+META_VERIFY_TOKEN = "secrets/meta-verify-token"  # noqa: S105
 FIELD_MAP = "fieldmap"
 
 

@@ -35,9 +35,7 @@ WriteOutcome = Literal["stored", "duplicate"]
 # A DynamoDB item may hold 400 KB; keep the raw body well inside that.
 MAX_RAW_BYTES = 300 * 1024
 
-_CLIENT_CONFIG = Config(
-    connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"}
-)
+_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"})
 
 
 @cache

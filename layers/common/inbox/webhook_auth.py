@@ -18,8 +18,8 @@ from inbox.errors import RejectedDelivery
 
 AuthMethod = Literal["webhook-secret", "meta-signature", "none"]
 
-SECRET_HEADER = "x-webhook-secret"
-SECRET_QUERY = "token"
+SECRET_HEADER = "x-webhook-secret"  # noqa: S105 - a header name
+SECRET_QUERY = "token"  # noqa: S105 - a query parameter name
 SIGNATURE_HEADER = "x-hub-signature-256"
 
 
