@@ -16,18 +16,18 @@ from inbox.normalize.flat import message_from_fields
 
 FORMAT = "chatrace"
 
-_MARKERS = ("last_input", "last_input_type", "input_type", "ig_user_name", "contact_id")
-_NAME_KEYS = ("first_name", "last_name")
+_MARKERS = frozenset({"last_input", "last_input_type", "input_type", "ig_user_name", "contact_id"})
+_NAME_KEYS = frozenset({"first_name", "last_name"})
 _INPUT_TYPE_KEYS = ("last_input_type", "input_type")
 MEDIA_TYPES = frozenset({"image", "video", "audio", "file"})
 
 
 def is_chatrace(body: dict[object, object]) -> bool:
-    if any(key in body for key in _MARKERS):
+    if not _MARKERS.isdisjoint(body):
         return True
-    if as_lower(body.get("source")) == "chatrace":
+    if "source" in body and as_lower(body["source"]) == "chatrace":
         return True
-    return "user_id" in body and any(key in body for key in _NAME_KEYS)
+    return "user_id" in body and not _NAME_KEYS.isdisjoint(body)
 
 
 def _media_type(body: dict[object, object]) -> str | None:

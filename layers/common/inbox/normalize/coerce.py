@@ -51,12 +51,13 @@ def _number_str(value: int | float) -> str | None:
 
 def as_id(value: object) -> str | None:
     """An id as a string: ints keep every digit, ``12.0`` → ``"12"``; bools, ``""`` and junk → None."""
-    value = scalar(value)
+    if type(value) is list and len(value) == 1:
+        value = value[0]
     if isinstance(value, str):
         text = value.strip()
-        if not text or len(text) > MAX_ID_LENGTH or is_placeholder(text):
+        if not text or len(text) > MAX_ID_LENGTH or (text[0] == "{" and is_placeholder(text)):
             return None
-        return clean(text)
+        return text if text.isascii() else clean(text)
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -66,12 +67,13 @@ def as_id(value: object) -> str | None:
 
 def as_text(value: object) -> str | None:
     """Message text: outer whitespace trimmed, inner kept; numbers (unquoted placeholders) become text."""
-    value = scalar(value)
+    if type(value) is list and len(value) == 1:
+        value = value[0]
     if isinstance(value, str):
         text = value.strip()
-        if not text or is_placeholder(text):
+        if not text or (text[0] == "{" and is_placeholder(text)):
             return None
-        return clean(text)
+        return text if text.isascii() else clean(text)
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -91,18 +93,20 @@ def as_username(value: object) -> str | None:
 
 def as_url(value: object) -> str | None:
     """A non-empty string (kept as given: signed CDN links must not be altered)."""
-    value = scalar(value)
+    if type(value) is list and len(value) == 1:
+        value = value[0]
     if isinstance(value, str):
         text = value.strip()
-        if not text or is_placeholder(text):
+        if not text or (text[0] == "{" and is_placeholder(text)):
             return None
-        return clean(text)
+        return text if text.isascii() else clean(text)
     return None
 
 
 def as_bool(value: object) -> bool:
     """Flags arrive as ``true``, ``"TRUE"``, ``"1"`` or ``1``; anything unrecognizable is False."""
-    value = scalar(value)
+    if type(value) is list and len(value) == 1:
+        value = value[0]
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -110,6 +114,11 @@ def as_bool(value: object) -> bool:
     if isinstance(value, int | float):
         return value != 0 and not math.isnan(value)
     return False
+
+
+def any_flag(body: dict[object, object], flags: frozenset[str]) -> bool:
+    """Whether any of these flags is set; a set lookup first, since they are almost always absent."""
+    return not flags.isdisjoint(body) and any(as_bool(body.get(flag)) for flag in flags)
 
 
 def as_lower(value: object) -> str | None:

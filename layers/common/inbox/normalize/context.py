@@ -12,9 +12,8 @@ from inbox.normalize.timestamps import format_ms
 MAX_ITEMS = 1000
 """How many wrapped items one call looks at; the rest is kept as one unrecognized part."""
 
-Path = tuple[tuple[str, int | None], ...]
-"""A field-map path: each segment as a dict key and, when it is an integer, a list index."""
-FieldMap = dict[str, tuple[Path, ...]]
+FieldMap = dict[str, tuple[str, ...]]
+"""Normalized field name → dotted paths into the body, tried in order."""
 
 
 @dataclass(slots=True)

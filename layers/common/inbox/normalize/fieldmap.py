@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from inbox.models import NormalizedMessage
 from inbox.normalize import fields
 from inbox.normalize.coerce import as_id, as_text, as_username
-from inbox.normalize.context import Context, FieldMap, Path, make_message
+from inbox.normalize.context import Context, FieldMap, make_message
 from inbox.normalize.flat import is_echo
 from inbox.normalize.timestamps import to_epoch_ms
 
@@ -25,40 +25,40 @@ _MAX_PATHS = 32
 _MAX_SEGMENTS = 32
 
 
-def _segment(raw: str) -> tuple[str, int | None]:
-    digits = raw[1:] if raw.startswith("-") else raw
-    index = int(raw) if digits.isascii() and digits.isdigit() and len(digits) < 10 else None
-    return raw, index
-
-
 def compile_field_map(field_map: object) -> FieldMap | None:
-    """Split the paths once per call; anything malformed (it comes from an SSM parameter) is ignored."""
+    """Keep the usable paths; anything malformed (the map comes from an SSM parameter) is ignored."""
     if not isinstance(field_map, Mapping):
         return None
     compiled: FieldMap = {}
     for name in FIELDS:
         raw_paths = field_map.get(name)
         if isinstance(raw_paths, str):
-            raw_paths = [raw_paths]
-        if not isinstance(raw_paths, list | tuple):
+            raw_paths = (raw_paths,)
+        elif not isinstance(raw_paths, list | tuple):
             continue
-        paths: list[Path] = []
-        for raw in raw_paths[:_MAX_PATHS]:
-            if isinstance(raw, str) and raw.strip():
-                segments = raw.strip().split(".")
-                if len(segments) <= _MAX_SEGMENTS:
-                    paths.append(tuple(_segment(segment) for segment in segments))
+        paths = tuple(
+            path.strip()
+            for path in raw_paths[:_MAX_PATHS]
+            if isinstance(path, str) and path.strip() and path.count(".") < _MAX_SEGMENTS
+        )
         if paths:
-            compiled[name] = tuple(paths)
+            compiled[name] = paths
     return compiled or None
 
 
-def resolve(body: object, path: Path) -> object:
+def resolve(body: object, path: str) -> object:
+    """The value at a dotted path; an integer segment indexes a list (negative counts from the end)."""
     current = body
-    for key, index in path:
+    for key in path.split("."):
         if isinstance(current, dict):
             current = current.get(key)
-        elif isinstance(current, list) and index is not None and -len(current) <= index < len(current):
+        elif isinstance(current, list):
+            digits = key[1:] if key.startswith("-") else key
+            if not (digits.isascii() and digits.isdigit() and len(digits) < 10):
+                return None
+            index = int(key)
+            if not -len(current) <= index < len(current):
+                return None
             current = current[index]
         else:
             return None
@@ -67,7 +67,7 @@ def resolve(body: object, path: Path) -> object:
     return current
 
 
-def _first[T](body: object, paths: tuple[Path, ...], coerce: Callable[[object], T | None]) -> T | None:
+def _first[T](body: object, paths: tuple[str, ...], coerce: Callable[[object], T | None]) -> T | None:
     for path in paths:
         value = resolve(body, path)
         if value is not None:
@@ -81,7 +81,7 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     field_map = ctx.field_map
     if field_map is None:
         return None
-    no_paths: tuple[Path, ...] = ()
+    no_paths: tuple[str, ...] = ()
     sender_id = _first(body, field_map.get("senderId", no_paths), as_id)
     message_id = _first(body, field_map.get("messageId", no_paths), as_id)
     text = _first(body, field_map.get("text", no_paths), as_text)

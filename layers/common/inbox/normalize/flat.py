@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from inbox.models import Attachment, NormalizedMessage
 from inbox.normalize import fields
-from inbox.normalize.coerce import as_bool
+from inbox.normalize.coerce import any_flag
 from inbox.normalize.context import Context, make_message
 
 FORMAT = "flat"
 
-ECHO_FLAGS = ("is_echo", "isEcho")
+ECHO_FLAGS = frozenset({"is_echo", "isEcho"})
 
 
 def is_echo(body: dict[object, object]) -> bool:
-    return any(as_bool(body.get(flag)) for flag in ECHO_FLAGS)
+    return any_flag(body, ECHO_FLAGS)
 
 
 def message_from_fields(

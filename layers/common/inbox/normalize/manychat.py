@@ -15,7 +15,7 @@ from inbox.normalize.flat import message_from_fields
 
 FORMAT = "manychat"
 
-_CONTACT_MARKERS = ("id", "ig_id", "page_id", "custom_fields", "live_chat_url")
+_CONTACT_MARKERS = frozenset({"id", "ig_id", "page_id", "custom_fields", "live_chat_url"})
 _TEXT_KEYS = ("last_input_text", *fields.TEXT_KEYS)
 _USERNAME_KEYS = ("ig_username", *fields.USERNAME_KEYS)
 # "last_interraction" (sic) appears in real ManyChat payloads.
@@ -23,7 +23,9 @@ _TIMESTAMP_KEYS = ("ig_last_interaction", "last_interaction", "last_interraction
 
 
 def _key_contact(body: dict[object, object]) -> str | None:
-    key = as_id(body.get("key"))
+    if "key" not in body:
+        return None
+    key = as_id(body["key"])
     if key is not None and key[:5].lower() == "user:":
         return as_id(key[5:])
     return None
@@ -32,7 +34,7 @@ def _key_contact(body: dict[object, object]) -> str | None:
 def is_manychat(body: dict[object, object]) -> bool:
     if _key_contact(body) is not None:
         return True
-    return "last_input_text" in body and any(key in body for key in _CONTACT_MARKERS)
+    return "last_input_text" in body and not _CONTACT_MARKERS.isdisjoint(body)
 
 
 def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:

@@ -10,7 +10,7 @@ written, so only the item's own ``timestamp`` is used. Meta bodies carry no user
 from __future__ import annotations
 
 from inbox.models import NormalizedMessage
-from inbox.normalize.coerce import as_bool, as_id, as_lower, as_text
+from inbox.normalize.coerce import any_flag, as_id, as_lower, as_text
 from inbox.normalize.context import Context, make_message
 from inbox.normalize.fields import attachments
 from inbox.normalize.timestamps import to_epoch_ms
@@ -19,7 +19,7 @@ FORMAT = "meta"
 
 _OBJECTS = frozenset({"instagram", "page"})
 _ITEM_LISTS = ("messaging", "standby")
-_SKIPPED_FLAGS = ("is_echo", "is_deleted")
+_SKIPPED_FLAGS = frozenset({"is_echo", "is_deleted"})  # our own reply; a deletion
 
 
 def _is_envelope(body: dict[object, object], entries: list[object]) -> bool:
@@ -39,7 +39,7 @@ def message_from_item(item: object, ctx: Context) -> NormalizedMessage | None:
     sender = item.get("sender")
     if not isinstance(message, dict) or not isinstance(sender, dict):
         return None  # read, reaction, postback, message_edit, or no sender
-    if any(as_bool(message.get(flag)) for flag in _SKIPPED_FLAGS):
+    if any_flag(message, _SKIPPED_FLAGS):
         return None
     return make_message(
         ctx,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from inbox.models import NormalizedMessage
 from inbox.normalize import fields
-from inbox.normalize.coerce import as_bool, as_text
+from inbox.normalize.coerce import any_flag, as_text
 from inbox.normalize.context import Context, make_message
 
 FORMAT = "nested"
@@ -20,7 +20,7 @@ _SENDER_ID_KEYS = ("id", *fields.SENDER_KEYS)
 _INNER_ID_KEYS = ("mid", "id", "message_id", "messageId")
 _INNER_TEXT_KEYS = ("text", "body", "content")
 _NOT_NEW_MESSAGE = ("read", "reaction", "postback", "message_edit", "delivery")
-_SKIPPED_FLAGS = ("is_echo", "is_deleted")
+_SKIPPED_FLAGS = frozenset({"is_echo", "is_deleted"})  # our own reply; a deletion
 
 
 def _sender_object(body: dict[object, object]) -> dict[object, object] | None:
@@ -54,7 +54,7 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
         return None
     if inner is None and any(key in body for key in _NOT_NEW_MESSAGE):
         return []  # a Meta read/reaction/postback/edit item on its own: recognized, nothing new
-    if inner is not None and any(as_bool(inner.get(flag)) for flag in _SKIPPED_FLAGS):
+    if inner is not None and any_flag(inner, _SKIPPED_FLAGS):
         return []
 
     if inner is not None:
