@@ -106,26 +106,31 @@ def normalizer_rates(seconds_per_adapter: float) -> dict[str, float]:
 
 
 def warm_request(requests: int) -> dict[str, float]:
-    import boto3
     from inbox_dev.events import http_api_event
     from inbox_dev.lambdas import LambdaContext, LocalFunction
     from inbox_dev.local_aws import local_aws, provision
 
     from inbox_dev import cfn
 
+    from inbox.store import dynamodb_client
+
     with local_aws():
         stack = provision(secrets={})
         spec = next(f for f in cfn.functions(stack.template, stack.context) if f.logical_id == "WebhookFunction")
         webhook = LocalFunction(spec)
         table = stack.table_names["MessagesTable"]
-        client = boto3.client("dynamodb")
+        # The same client (and configuration) the handler's store uses.
+        client = dynamodb_client()
+
+        def delivery_event() -> dict[str, Any]:
+            body = {"senderId": "123", "messageId": f"b-{uuid.uuid4()}", "text": "hello", "timestamp": 1731499200}
+            headers = {"content-type": "application/json"}
+            return http_api_event("POST", "/instagram/webhook", headers=headers, body=json.dumps(body).encode())
+
+        events = iter([delivery_event() for _ in range(requests * 6)])  # built before the clock starts
 
         def handler_request() -> None:
-            body = {"senderId": "123", "messageId": f"b-{uuid.uuid4()}", "text": "hello", "timestamp": 1731499200}
-            event = http_api_event(
-                "POST", "/instagram/webhook", headers={"content-type": "application/json"}, body=json.dumps(body).encode()
-            )
-            result = webhook.invoke(event)
+            result = webhook.invoke(next(events))
             assert result["statusCode"] == 200, result
 
         def bare_request(event: dict[str, Any] | None = None, context: object = None) -> None:

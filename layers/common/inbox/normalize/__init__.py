@@ -79,12 +79,9 @@ def normalize(
     """
     if source not in _SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    ctx = Context(
-        received_at=format_datetime(received_at),
-        source=source,
-        field_map=fieldmap.compile_field_map(field_map),
-    )
+    received = format_datetime(received_at)
     try:
+        ctx = Context(received_at=received, source=source, field_map=fieldmap.compile_field_map(field_map))
         return normalize_unguarded(body, ctx)
     except Exception:
         # Last resort (RecursionError, MemoryError, a bug): an unrecognized body is kept whole by the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from inbox.models import NormalizedMessage
+from inbox.models import Attachment, NormalizedMessage
 from inbox.normalize import fields
 from inbox.normalize.coerce import as_id, as_text, as_username
 from inbox.normalize.context import Context, FieldMap, make_message
@@ -21,28 +21,35 @@ from inbox.normalize.timestamps import to_epoch_ms
 FORMAT = "fieldmap"
 
 FIELDS = ("senderId", "messageId", "text", "username", "timestamp", "attachments")
+_FIELD_NAMES = frozenset(FIELDS)
 _MAX_PATHS = 32
 _MAX_SEGMENTS = 32
 
 
+def _paths(raw_paths: object) -> tuple[str, ...]:
+    if isinstance(raw_paths, str):
+        raw_paths = (raw_paths,)
+    elif not isinstance(raw_paths, list | tuple):
+        return ()
+    paths = []
+    for raw in raw_paths[:_MAX_PATHS]:
+        if isinstance(raw, str):
+            path = raw.strip()
+            if path and path.count(".") < _MAX_SEGMENTS:
+                paths.append(path)
+    return tuple(paths)
+
+
 def compile_field_map(field_map: object) -> FieldMap | None:
     """Keep the usable paths; anything malformed (the map comes from an SSM parameter) is ignored."""
-    if not isinstance(field_map, Mapping):
+    if not field_map or not isinstance(field_map, Mapping):
         return None
     compiled: FieldMap = {}
-    for name in FIELDS:
-        raw_paths = field_map.get(name)
-        if isinstance(raw_paths, str):
-            raw_paths = (raw_paths,)
-        elif not isinstance(raw_paths, list | tuple):
-            continue
-        paths = tuple(
-            path.strip()
-            for path in raw_paths[:_MAX_PATHS]
-            if isinstance(path, str) and path.strip() and path.count(".") < _MAX_SEGMENTS
-        )
-        if paths:
-            compiled[name] = paths
+    for name, raw_paths in field_map.items():
+        if name in _FIELD_NAMES:
+            paths = _paths(raw_paths)
+            if paths:
+                compiled[name] = paths
     return compiled or None
 
 
@@ -77,6 +84,10 @@ def _first[T](body: object, paths: tuple[str, ...], coerce: Callable[[object], T
     return None
 
 
+def _attachments(value: object) -> list[Attachment] | None:
+    return fields.attachments(value) or None
+
+
 def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     field_map = ctx.field_map
     if field_map is None:
@@ -87,7 +98,7 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     text = _first(body, field_map.get("text", no_paths), as_text)
     username = _first(body, field_map.get("username", no_paths), as_username)
     timestamp_ms = _first(body, field_map.get("timestamp", no_paths), to_epoch_ms)
-    found = _first(body, field_map.get("attachments", no_paths), lambda v: fields.attachments(v) or None)
+    found = _first(body, field_map.get("attachments", no_paths), _attachments)
     mapped = (sender_id, message_id, text, username, timestamp_ms, found)
     if all(value is None for value in mapped):
         return None

@@ -57,11 +57,14 @@ def message_from_fields(
 def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     if not isinstance(body, dict):
         return None
+    sender_id = fields.sender_id(body)
+    if sender_id is None:
+        return None
     return message_from_fields(
         body,
         ctx,
         FORMAT,
-        sender_id=fields.sender_id(body),
+        sender_id=sender_id,
         text=fields.pick_text(body, fields.TEXT_KEYS),
         username=fields.username(body),
         timestamp_ms=fields.pick_time(body, fields.TIMESTAMP_KEYS),
