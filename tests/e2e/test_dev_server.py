@@ -33,7 +33,9 @@ def test_seed_curl_is_stored_then_duplicate(dev_server: DevServer) -> None:
     assert first.headers["content-type"].startswith("application/json")
 
 
-def test_send_samples_passes_against_the_server(dev_server: DevServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_send_samples_passes_against_the_server(
+    dev_server: DevServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert send_samples.main(["--url", dev_server.webhook_url]) == 0
     printed = capsys.readouterr().out
     assert "11 passed, 0 failed" in printed
@@ -50,7 +52,11 @@ def test_send_samples_passes_against_the_server(dev_server: DevServer, capsys: p
         (b"[" * 100_000 + b"]" * 100_000, {"Content-Type": "application/json"}, 400),
         (b'{"a":"' + b"x" * (5 * 1024 * 1024) + b'"}', {"Content-Type": "application/json"}, 413),
         (b"", {}, 400),
-        (b"senderId=1&text=hi%20there&messageId=" + uuid.uuid4().hex.encode(), {"Content-Type": "application/x-www-form-urlencoded"}, 200),
+        (
+            b"senderId=1&text=hi%20there&messageId=" + uuid.uuid4().hex.encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            200,
+        ),
     ],
     ids=["binary", "invalid-utf8", "null", "empty-array", "100k-deep", "5MB", "empty", "form"],
 )
@@ -81,7 +87,8 @@ def test_configured_secret_is_enforced_and_ctrl_c_stops_cleanly() -> None:
         refused = httpx.post(server.webhook_url, json=seed)
         accepted = httpx.post(server.webhook_url, json=seed, headers={"X-Webhook-Secret": "dev-secret-123"})
         challenge = httpx.get(
-            server.webhook_url, params={"hub.mode": "subscribe", "hub.verify_token": "vt", "hub.challenge": "99"}
+            server.webhook_url,
+            params={"hub.mode": "subscribe", "hub.verify_token": "vt", "hub.challenge": "99"},
         )
     finally:
         code, output = stop_dev_server(server)

@@ -12,26 +12,41 @@ from hypothesis import strategies as st
 from tests.conftest import Invoke
 
 DOCUMENTED = {200, 202, 400, 401, 413, 415}
-HYPOTHESIS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYPOTHESIS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6)
+    ),
     max_leaves=30,
 )
 # Bodies that look like messages, with every field of the wrong type now and then.
-field_values = st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.lists(st.text(), max_size=2)
+field_values = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.lists(st.text(), max_size=2)
+)
+MESSAGE_KEYS = (
+    *("senderId", "user_id", "contact_id", "messageId", "mid", "id", "text", "last_input", "username"),
+    *("timestamp", "sent_at", "last_interaction", "message", "sender", "entry", "object"),
+)
 message_like = st.fixed_dictionaries(
     {},
-    optional={
-        key: field_values
-        for key in ("senderId", "user_id", "contact_id", "messageId", "mid", "id", "text", "last_input",
-                    "username", "timestamp", "sent_at", "last_interaction", "message", "sender", "entry", "object")
-    },
+    optional=dict.fromkeys(MESSAGE_KEYS, field_values),
 )
 content_types = st.sampled_from(
-    ["application/json", "text/plain", "", "application/x-www-form-urlencoded", "application/xml",
-     "multipart/form-data", "application/json; charset=latin-1", "image/png", "TEXT/PLAIN"]
+    [
+        "application/json",
+        "text/plain",
+        "",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+        "multipart/form-data",
+        "application/json; charset=latin-1",
+        "image/png",
+        "TEXT/PLAIN",
+    ]
 ) | st.text(max_size=30)
 
 
@@ -54,8 +69,12 @@ def test_any_json_value_gets_a_documented_answer(invoke_webhook: Invoke, body: o
 
 @HYPOTHESIS
 @given(body=message_like)
-def test_message_like_bodies_with_wrong_types_get_a_documented_answer(invoke_webhook: Invoke, body: object) -> None:
-    check(invoke_webhook("POST", body=json.dumps(body).encode(), headers={"content-type": "application/json"}))
+def test_message_like_bodies_with_wrong_types_get_a_documented_answer(
+    invoke_webhook: Invoke, body: object
+) -> None:
+    check(
+        invoke_webhook("POST", body=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    )
 
 
 @HYPOTHESIS

@@ -154,7 +154,7 @@ def _store_message(message: NormalizedMessage, store: MessageStore) -> dict[str,
             "outcome": outcome,
         },
     )
-    return {**message.model_dump(mode="json"), "status": outcome}
+    return {**message.to_json(), "status": outcome}
 
 
 def _overall_status(statuses: Sequence[str]) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from inbox.normalize.ids import DERIVED_PREFIX, derived_message_id
+from inbox.normalize.ids import DERIVED_PREFIX, derived_message_id, is_derived
 
 SHA = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -33,3 +33,8 @@ def test_derived_id_depends_on_sender_time_text_and_urls() -> None:
 
 def test_derived_id_accepts_lone_surrogates() -> None:
     assert SHA.match(derived_message_id("1", "", "\ud800", []))
+
+
+def test_is_derived_tells_derived_ids_from_given_ones() -> None:
+    assert is_derived(derived_message_id("1", "", "hi", []))
+    assert not is_derived("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQx")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from datetime import UTC, datetime
@@ -187,7 +188,7 @@ def _check_invariants(result: NormalizeResult) -> None:
         for attachment in message.attachments:
             assert attachment.url
             assert attachment.type
-        message.model_dump_json()  # every string encodes as UTF-8
+        json.dumps(message.to_json(), ensure_ascii=False).encode("utf-8")  # every string is valid UTF-8
 
 
 @SETTINGS

@@ -42,7 +42,7 @@ def test_sample_body_yields_the_expected_messages(path: Path) -> None:
             elif field == "timestamp":
                 assert _instant(message.timestamp) == _instant(value)
             elif field == "attachments":
-                assert [a.model_dump() for a in message.attachments] == value
+                assert [a.to_json() for a in message.attachments] == value
             else:
                 assert getattr(message, field) == value, field
 

@@ -23,10 +23,11 @@ from typing import get_args
 from inbox.models import NormalizeResult, Source
 from inbox.normalize import chatrace, fieldmap, flat, manychat, meta, nested, wrappers
 from inbox.normalize.context import Adapter, Context
+from inbox.normalize.ids import derived_message_id, is_derived
 from inbox.normalize.timestamps import format_datetime
 from inbox.normalize.wrappers import Outcome
 
-__all__ = ["ADAPTERS", "normalize"]
+__all__ = ["ADAPTERS", "derived_message_id", "is_derived", "normalize"]
 
 ADAPTERS: tuple[tuple[str, Adapter], ...] = (
     (fieldmap.FORMAT, fieldmap.adapt),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from inbox.models import Attachment, NormalizedMessage
 from inbox.normalize import fields
-from inbox.normalize.coerce import as_lower, as_url
+from inbox.normalize.coerce import as_lower
 from inbox.normalize.context import Context
 from inbox.normalize.flat import message_from_fields
 
@@ -50,10 +50,8 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     found = fields.pick_attachments(body)
     media = _media_type(body)
     if media is not None and text is not None and _looks_like_url(text):
-        url = as_url(text)
-        if url is not None:
-            found = [*found, Attachment(type=media, url=url)]
-            text = None
+        found = [*found, Attachment(type=media, url=text)]  # kept exactly: a signed CDN link
+        text = None
     return message_from_fields(
         body,
         ctx,

@@ -8,6 +8,14 @@ from collections.abc import Iterable
 DERIVED_PREFIX = "sha256:"
 
 
+def is_derived(message_id: str) -> bool:
+    """Whether the id was derived here (the body had none) rather than given by the sender.
+
+    The store matches a derived-id record with a real-id one by content; two real ids never match.
+    """
+    return message_id.startswith(DERIVED_PREFIX)
+
+
 def derived_message_id(sender_id: str, timestamp: str, text: str, urls: Iterable[str]) -> str:
     """A deterministic ``sha256:<hex>`` key of what the message *is*, so a redelivery is a duplicate.
 

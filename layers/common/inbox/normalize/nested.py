@@ -19,7 +19,7 @@ _SENDER_OBJECTS = ("sender", "from")
 _SENDER_ID_KEYS = ("id", *fields.SENDER_KEYS)
 _INNER_ID_KEYS = ("mid", "id", "message_id", "messageId")
 _INNER_TEXT_KEYS = ("text", "body", "content")
-_NOT_NEW_MESSAGE = ("read", "reaction", "postback", "message_edit", "delivery")
+_NOT_NEW_MESSAGE = frozenset({"read", "reaction", "postback", "message_edit", "delivery"})
 _SKIPPED_FLAGS = frozenset({"is_echo", "is_deleted"})  # our own reply; a deletion
 
 
@@ -52,7 +52,7 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     sender_id = (fields.pick_id(sender, _SENDER_ID_KEYS) if sender else None) or fields.sender_id(body)
     if sender_id is None:
         return None
-    if inner is None and any(key in body for key in _NOT_NEW_MESSAGE):
+    if inner is None and not _NOT_NEW_MESSAGE.isdisjoint(body):
         return []  # a Meta read/reaction/postback/edit item on its own: recognized, nothing new
     if inner is not None and any_flag(inner, _SKIPPED_FLAGS):
         return []
