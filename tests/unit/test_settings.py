@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from inbox.settings import UNSET, FunctionEnvironment, Settings
 
 VALID = {"TABLE_NAME": "stack-MessagesTable-ABC", "SETTINGS_PREFIX": "/chatrace-inbox"}
@@ -21,9 +20,13 @@ def test_template_environment_is_read_with_defaults() -> None:
 
 
 def test_numbers_and_a_trailing_slash_are_accepted() -> None:
-    env = FunctionEnvironment.from_environ(
-        {**VALID, "SETTINGS_PREFIX": "/stack/", "UNRECOGNIZED_TTL_DAYS": " 7 ", "SETTINGS_MAX_AGE_SECONDS": "0"}
-    )
+    environ = {
+        **VALID,
+        "SETTINGS_PREFIX": "/stack/",
+        "UNRECOGNIZED_TTL_DAYS": " 7 ",
+        "SETTINGS_MAX_AGE_SECONDS": "0",
+    }
+    env = FunctionEnvironment.from_environ(environ)
     assert (env.settings_prefix, env.unrecognized_ttl_days, env.settings_max_age_seconds) == ("/stack", 7, 0)
 
 
