@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
 dev: venv ## serve every route of template.yaml on http://localhost:$(PORT) (no AWS, no Docker)
 	@$(PY) -m inbox_dev.server --port $(PORT)
 
-test: lint typecheck pytest validate build ## everything CI runs: ruff, mypy, pytest, sam validate --lint, sam build
+test: lint typecheck validate build pytest ## everything CI runs: ruff, mypy, sam validate --lint, sam build, pytest
 
 lint: venv ## ruff lint and format check
 	$(VENV)/bin/ruff check .
