@@ -8,7 +8,7 @@ URL ?= http://localhost:$(PORT)/instagram/webhook
 STACK_NAME ?= chatrace-inbox
 CONFIG_ENV ?= default
 
-.PHONY: help venv dev test lint format typecheck pytest unit integration e2e validate build bench \
+.PHONY: help venv dev test lint format typecheck pytest unit integration e2e validate build bench load \
         send-samples deploy clean
 
 help: ## list the targets
@@ -52,6 +52,9 @@ build: ## sam build (no containers needed)
 
 bench: venv ## cold-start, normalizer and warm-request figures against their targets
 	@$(PY) -m inbox_dev.bench
+
+load: venv ## 1,000 deliveries from 16 clients against a local server: throughput, latency, nothing lost
+	@$(PY) -m inbox_dev.load
 
 send-samples: venv ## post every samples/webhook/*.json to URL (default the local server)
 	@$(PY) -m inbox_dev.send_samples --url "$(URL)"

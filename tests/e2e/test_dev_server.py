@@ -8,8 +8,7 @@ import uuid
 import httpx
 import pytest
 from inbox_dev import send_samples
-
-from tests.e2e.conftest import DevServer, start_dev_server, stop_dev_server
+from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 
 pytestmark = pytest.mark.e2e
 
