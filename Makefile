@@ -4,12 +4,13 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
+FAKE_CHATRACE_PORT ?= 3100
 URL ?= http://localhost:$(PORT)/instagram/webhook
 STACK_NAME ?= chatrace-inbox
 CONFIG_ENV ?= default
 
-.PHONY: help venv dev test lint format typecheck pytest unit integration e2e validate build bench load \
-        send-samples deploy clean
+.PHONY: help venv dev fake-chatrace test lint format typecheck pytest unit integration e2e validate build bench load \
+        send-samples secrets deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -20,6 +21,9 @@ $(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
 
 dev: venv ## serve every route of template.yaml on http://localhost:$(PORT) (no AWS, no Docker)
 	@$(PY) -m inbox_dev.server --port $(PORT)
+
+fake-chatrace: venv ## a fake Chatrace inbox API on :$(FAKE_CHATRACE_PORT) to point `make dev`'s poller at
+	@$(PY) -m inbox_dev.fake_chatrace --port $(FAKE_CHATRACE_PORT)
 
 test: lint typecheck validate build pytest ## everything CI runs: ruff, mypy, sam validate --lint, sam build, pytest
 
@@ -58,6 +62,9 @@ load: venv ## 1,000 deliveries from 16 clients against a local server: throughpu
 
 send-samples: venv ## post every samples/webhook/*.json to URL (default the local server)
 	@$(PY) -m inbox_dev.send_samples --url "$(URL)"
+
+secrets: venv ## create or rotate the deployed stack's secrets (STACK_NAME=…, ARGS="--status" etc.); never echoed
+	@$(PY) -m inbox_dev.secrets --stack $(STACK_NAME) $(ARGS)
 
 deploy: build ## sam deploy (CONFIG_ENV=prod for the prod environment of samconfig.toml)
 	@scripts/sam-tools.sh sam deploy --config-env $(CONFIG_ENV)

@@ -15,6 +15,7 @@ import pytest
 from inbox import settings as inbox_settings
 from inbox import store as inbox_store
 from inbox_dev.events import http_api_event
+from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack, local_aws, provision
 
@@ -132,3 +133,33 @@ def logs() -> Iterator[LogCapture]:
     target.addHandler(handler)
     yield LogCapture(stream)
     target.removeHandler(handler)
+
+
+@pytest.fixture
+def fake_chatrace() -> Iterator[FakeChatrace]:
+    """A fake Chatrace inbox API on a free localhost port, running for the test (inbox_dev.fake_chatrace)."""
+    with FakeChatrace() as fake:
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def no_secret_reaches_a_log_line(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that seeds secrets also proves that none of their values reached a log line."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    from inbox.observability import logger
+
+    seeded: dict[str, str] = request.getfixturevalue("secrets")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    target = logging.getLogger(logger.name)
+    target.addHandler(handler)
+    try:
+        yield
+    finally:
+        target.removeHandler(handler)
+    logged = stream.getvalue()
+    leaked = sorted(name for name, value in seeded.items() if len(value) >= 8 and value in logged)
+    assert not leaked, f"secret values reached the logs: {leaked}"

@@ -154,7 +154,7 @@ def warm_request(requests: int) -> dict[str, float]:
                     "sk": {"S": "MSG"},
                     "gsi1pk": {"S": "SENDER#123"},
                     "gsi1sk": {"S": f"2024-11-13T12:00:00Z#{message_id}"},
-                    "gsi2pk": {"S": "DAY#2024-11-13"},
+                    "gsi2pk": {"S": "MSG"},
                     "gsi2sk": {"S": f"2024-11-13T12:00:00Z#{message_id}"},
                     "messageId": {"S": message_id},
                     "senderId": {"S": "123"},

@@ -29,6 +29,15 @@ SECRET_VARIABLES: Mapping[str, str] = {
     "INBOX_WEBHOOK_SECRET": "secrets/webhook-secret",
     "INBOX_META_APP_SECRET": "secrets/meta-app-secret",
     "INBOX_META_VERIFY_TOKEN": "secrets/meta-verify-token",
+    "INBOX_CHATRACE_TOKEN": "secrets/chatrace-token",
+}
+
+# Environment variable → template parameter (and so its String setting): the poller's settings.
+PARAMETER_VARIABLES: Mapping[str, str] = {
+    "INBOX_CHATRACE_ACCOUNT_ID": "ChatraceAccountId",
+    "INBOX_CHATRACE_INBOX_URL": "ChatraceInboxUrl",
+    "INBOX_POLL_INTERVAL_SECONDS": "PollIntervalSeconds",
+    "INBOX_POLLING_ENABLED": "PollingEnabled",
 }
 
 _FAKE_CREDENTIALS = {
@@ -59,17 +68,32 @@ def use_fake_credentials(environ: dict[str, str] | os._Environ[str] = os.environ
     environ.update(_FAKE_CREDENTIALS)
 
 
+def parameter_overrides_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Template parameter overrides from the INBOX_* variables that are set (for ``provision``)."""
+    overrides = {
+        parameter: environ[variable].strip()
+        for variable, parameter in PARAMETER_VARIABLES.items()
+        if environ.get(variable, "").strip()
+    }
+    if "PollingEnabled" in overrides:  # the template allows only "true" / "false"
+        enabled = overrides["PollingEnabled"].lower() in ("true", "1", "yes", "on")
+        overrides["PollingEnabled"] = "true" if enabled else "false"
+    return overrides
+
+
 def provision(
     *,
     stack_name: str = LOCAL_STACK_NAME,
     template_path: Path = TEMPLATE_PATH,
     parameter_overrides: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
+    extra_secrets: Mapping[str, str] | None = None,
 ) -> LocalStack:
     """Create the template's tables and parameters in the (already started) moto, seed secrets.
 
     ``secrets`` maps secret names below the prefix to values; by default they come from the
-    INBOX_* environment variables that are set.
+    INBOX_* environment variables that are set. ``extra_secrets`` are seeded on top (the dev
+    server's operator login: see ``inbox_dev.secrets.dev_operator``).
     """
     template = cfn.load_template(template_path)
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
@@ -103,6 +127,7 @@ def provision(
     prefix = f"/{stack_name}"
     if secrets is None:
         secrets = {name: os.environ[var] for var, name in SECRET_VARIABLES.items() if os.environ.get(var)}
+    secrets = {**secrets, **(extra_secrets or {})}
     for name, value in secrets.items():
         ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type="SecureString", Overwrite=True)
     return LocalStack(template, context, table_names, prefix, tuple(sorted(secrets)))
@@ -114,10 +139,19 @@ _WRITE_LOCK = threading.RLock()
 def make_moto_writes_atomic() -> None:
     """DynamoDB applies a conditional write atomically; moto checks and writes in Python, so two
     threads could both pass the check. The dev server serves requests concurrently, so its
-    emulator must keep the guarantee the code relies on."""
+    emulator must keep the guarantee the code relies on.
+
+    ``get_item`` is serialized too: moto applies a transaction's actions one by one and rolls back
+    on failure, so an unguarded read could see a write that never committed (DynamoDB never shows
+    one; the store's content dedupe decides on what it reads). Transactions roll back only the
+    items they touched (inbox_dev.moto_transactions), not a copy of the whole table."""
     from moto.dynamodb.models import DynamoDBBackend
 
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+    from inbox_dev import moto_transactions
+
+    if not getattr(DynamoDBBackend.transact_write_items, moto_transactions.INSTALLED_FLAG, False):
+        DynamoDBBackend.transact_write_items = moto_transactions.transact_write_items  # type: ignore[method-assign]
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item"):
         method: Callable[..., Any] = getattr(DynamoDBBackend, name)
         if getattr(method, "_serialized", False):
             continue

@@ -14,6 +14,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ from urllib.parse import urlsplit
 from inbox_dev import cfn
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LocalFunction
-from inbox_dev.local_aws import SECRET_VARIABLES, LocalStack, local_aws, provision
+from inbox_dev.local_aws import (
+    SECRET_VARIABLES,
+    LocalStack,
+    local_aws,
+    parameter_overrides_from_env,
+    provision,
+)
+from inbox_dev.secrets import DevOperator, banner_lines, dev_operator
 
 # API Gateway refuses payloads over 10 MB before any function sees them.
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
@@ -167,11 +175,14 @@ def run_schedules(api: LocalApi, stop: threading.Event) -> list[threading.Thread
             function: LocalFunction = function, period: int = period, rule: str = schedule.event_name
         ) -> None:
             while not stop.is_set():
+                started = time.monotonic()
                 try:
                     function.invoke(scheduled_event(rule))
                 except Exception:
                     traceback.print_exc()
-                stop.wait(period)
+                # EventBridge fires on the rate whatever the last run took (a poller invocation
+                # lasts most of its minute): the next run is due one period after this one began.
+                stop.wait(max(0.0, period - (time.monotonic() - started)))
 
         thread = threading.Thread(target=loop, name=f"schedule-{schedule.event_name}", daemon=True)
         thread.start()
@@ -195,7 +206,7 @@ def scheduled_event(rule: str) -> dict[str, Any]:
     }
 
 
-def banner(api: LocalApi, base_url: str) -> str:
+def banner(api: LocalApi, base_url: str, operator: DevOperator | None = None) -> str:
     webhook = f"{base_url}/instagram/webhook"
     lines = [
         "",
@@ -210,6 +221,7 @@ def banner(api: LocalApi, base_url: str) -> str:
     for variable, name in SECRET_VARIABLES.items():
         state = "set" if name in api.stack.seeded_secrets else "not set"
         lines.append(f"  {variable:<26} {state:<8} ({api.stack.settings_prefix}/{name})")
+    lines += ["", *polling_lines(api.stack)]
     secret_header = (
         ' -H "X-Webhook-Secret: $INBOX_WEBHOOK_SECRET"'
         if "secrets/webhook-secret" in api.stack.seeded_secrets
@@ -227,7 +239,30 @@ def banner(api: LocalApi, base_url: str) -> str:
         "  make send-samples",
         "",
     ]
+    if operator is not None:
+        lines += [*banner_lines(operator, base_url), ""]
     return "\n".join(lines)
+
+
+def polling_lines(stack: LocalStack) -> list[str]:
+    """Whether the poller will poll, from the settings `make dev` was started with."""
+    parameters = stack.context.parameters
+    needed = {
+        "INBOX_POLLING_ENABLED=true": parameters.get("PollingEnabled") == "true",
+        "INBOX_CHATRACE_TOKEN": "secrets/chatrace-token" in stack.seeded_secrets,
+        "INBOX_CHATRACE_ACCOUNT_ID": bool(parameters.get("ChatraceAccountId")),
+        "INBOX_CHATRACE_INBOX_URL": bool(parameters.get("ChatraceInboxUrl")),
+    }
+    missing = [variable for variable, present in needed.items() if not present]
+    if missing:
+        return [
+            f"Polling: off — needs {', '.join(missing)}",
+            "  (`make fake-chatrace` serves a fake Chatrace inbox API and prints the variables to use)",
+        ]
+    return [
+        f"Polling: on — every {parameters.get('PollIntervalSeconds')} s from {parameters['ChatraceInboxUrl']}"
+        f" (account {parameters['ChatraceAccountId']})"
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -237,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with local_aws():
-        stack = provision()
+        operator = dev_operator(os.environ)
+        stack = provision(extra_secrets=operator.secrets, parameter_overrides=parameter_overrides_from_env())
         api = LocalApi(stack)
         try:
             server = make_server(api, args.host, args.port)
@@ -253,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             banner(
                 api,
                 f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}",
+                operator,
             ),
             flush=True,
         )

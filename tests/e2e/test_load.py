@@ -13,7 +13,7 @@ def test_plan_mixes_redeliveries_after_their_originals_and_bad_bodies() -> None:
     deliveries = load.plan(200, 0.3, 0.05, seed=1)
     kinds = [d.kind for d in deliveries]
     assert (kinds.count("unique"), kinds.count("duplicate"), kinds.count("bad")) == (130, 60, 10)
-    first_seen = {}
+    first_seen: dict[str, int] = {}
     for position, delivery in enumerate(deliveries):
         first_seen.setdefault(delivery.key, position)
         if delivery.kind == "duplicate":

@@ -329,15 +329,15 @@ def test_http_routes_of_the_real_template(
     template: dict[str, Any], ctx: cfn.Context, repo_root: Path
 ) -> None:
     routes = cfn.http_routes(template, ctx)
-    assert sorted((r.method, r.path) for r in routes) == [
+    webhook = [r for r in routes if r.function.logical_id == "WebhookFunction"]
+    assert sorted((r.method, r.path) for r in webhook) == [
         ("GET", "/instagram/webhook"),
         ("POST", "/instagram/webhook"),
     ]
+    assert {r.function.code_uri for r in webhook} == {Path("functions/webhook")}
     for route in routes:
         function = route.function
         assert route.api_id == "HttpApi"
-        assert function.logical_id == "WebhookFunction"
-        assert function.code_uri == Path("functions/webhook")
         assert (repo_root / function.code_uri).is_dir()
         assert function.handler == "app.lambda_handler"
         assert (function.timeout, function.memory_size, function.runtime) == (10, 512, "python3.13")
@@ -347,7 +347,7 @@ def test_http_routes_of_the_real_template(
 def test_a_functions_environment_is_globals_merged_with_its_own(
     template: dict[str, Any], ctx: cfn.Context
 ) -> None:
-    (webhook,) = cfn.functions(template, ctx)
+    (webhook,) = [f for f in cfn.functions(template, ctx) if f.logical_id == "WebhookFunction"]
     assert webhook.environment == {
         "POWERTOOLS_SERVICE_NAME": "webhook",
         "POWERTOOLS_METRICS_NAMESPACE": "ChatraceInbox",
@@ -374,8 +374,19 @@ def test_schedules_of_both_kinds(synthetic: dict[str, Any]) -> None:
     assert found["Every"].function.logical_id == "Poller"
 
 
-def test_the_real_template_has_no_schedule_yet(template: dict[str, Any], ctx: cfn.Context) -> None:
-    assert cfn.schedules(template, ctx) == []
+def test_the_real_templates_poller_runs_every_minute(template: dict[str, Any], ctx: cfn.Context) -> None:
+    (schedule,) = cfn.schedules(template, ctx)
+    assert (schedule.event_name, schedule.expression, schedule.enabled) == (
+        "EveryMinute",
+        "rate(1 minute)",
+        True,
+    )
+    assert schedule.function.logical_id == "PollerFunction"
+    assert schedule.function.code_uri == Path("functions/poller")
+    assert schedule.function.environment["POWERTOOLS_SERVICE_NAME"] == "poller"
+    # A round every ~10 s for a minute, plus the last round's requests, within one invocation.
+    assert 60 <= schedule.function.timeout <= 70
+    assert cfn.rate_seconds(schedule.expression) == 60
 
 
 @pytest.mark.parametrize(
@@ -406,13 +417,20 @@ def test_rate_seconds_refuses_what_it_cannot_run(expression: str) -> None:
 
 
 def test_outputs_of_the_real_template(template: dict[str, Any], ctx: cfn.Context) -> None:
-    assert cfn.outputs(template, ctx) == {
-        "ApiUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/",
-        "WebhookUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/instagram/webhook",
-        "MessagesTableName": "inbox-test-messages",
-        "SettingsPrefix": "/inbox-test",
-        "WebhookFunctionName": "inbox-test-WebhookFunction",
-    }
+    assert (
+        cfn.outputs(template, ctx).items()
+        >= {
+            "ApiUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/",
+            "WebhookUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/instagram/webhook",
+            "MessagesTableName": "inbox-test-messages",
+            "SettingsPrefix": "/inbox-test",
+            "WebhookFunctionName": "inbox-test-WebhookFunction",
+            "LoginUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/auth/login",
+            "ConfigUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/instagram/config",
+            "MessagesUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/instagram/messages",
+            "ConfigFunctionName": "inbox-test-ConfigFunction",
+        }.items()
+    )
 
 
 def test_an_output_whose_condition_is_false_is_left_out(synthetic: dict[str, Any]) -> None:

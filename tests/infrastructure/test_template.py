@@ -210,12 +210,29 @@ def test_functions_use_only_scoped_policy_templates_or_policies_of_the_template(
             assert name in SCOPED_POLICY_TEMPLATES, f"{logical_id}: policy template {name}"
 
 
-def test_webhook_may_only_put_items_into_the_table(resources: dict[str, Any]) -> None:
-    statements = [s for owner, s in iam_statements(resources) if owner == "WebhookFunction"]
-    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
-    assert len(dynamodb) == 1
-    assert as_list(dynamodb[0]["Action"]) == ["dynamodb:PutItem"]
-    assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["MessagesTable", "Arn"]}
+# What inbox.store's write path calls: GetItem (fingerprint reads) and TransactWriteItems, which IAM
+# authorizes by the actions inside it (Put, Update, ConditionCheck). No Scan, no Query, no Delete.
+WRITE_PATH_ACTIONS = [
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+]
+
+
+def test_write_path_policy_may_only_read_and_write_items_of_the_table(resources: dict[str, Any]) -> None:
+    (statement,) = [s for owner, s in iam_statements(resources) if owner == "MessageWritePolicy"]
+    assert sorted(as_list(statement["Action"])) == WRITE_PATH_ACTIONS
+    assert statement["Resource"] == {"Fn::GetAtt": ["MessagesTable", "Arn"]}
+
+
+@pytest.mark.parametrize("function", ["WebhookFunction", "PollerFunction"])
+def test_functions_that_store_messages_get_exactly_the_write_path_policy(
+    resources: dict[str, Any], function: str
+) -> None:
+    policies = properties(resources[function])["Policies"]
+    assert policies == [{"Ref": "MessageWritePolicy"}, {"Ref": "SettingsReadPolicy"}]
+    assert not [s for owner, s in iam_statements(resources) if owner == function]
 
 
 def test_settings_policy_reads_only_the_stack_prefix(

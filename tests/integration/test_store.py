@@ -48,7 +48,7 @@ def test_item_is_laid_out_for_the_sender_and_day_indexes(store: MessageStore, ta
     )["Item"]
     assert item["gsi1pk"] == {"S": "SENDER#123"}
     assert item["gsi1sk"] == {"S": "2024-11-13T12:00:00Z#m-1"}
-    assert item["gsi2pk"] == {"S": "DAY#2024-11-13"}
+    assert item["gsi2pk"] == {"S": "MSG"}
     assert item["text"] == {"S": "hello"}
     assert item["attachments"]["L"][0]["M"]["url"] == {"S": "https://cdn.example/p.jpg"}
 
@@ -93,7 +93,8 @@ def test_aws_error_codes_become_store_unavailable(table_name: str, code: str) ->
     client = boto3.client("dynamodb")
     store = MessageStore(table_name, client)
     with Stubber(client) as stub:
-        stub.add_client_error("put_item", service_error_code=code, http_status_code=400)
+        # A message is written as one transaction (message + its content fingerprint).
+        stub.add_client_error("transact_write_items", service_error_code=code, http_status_code=400)
         with pytest.raises(StoreUnavailable) as caught:
             store.put_message(message())
     assert caught.value.code == code
@@ -108,6 +109,7 @@ def test_unreachable_dynamodb_becomes_store_unavailable(
         raise EndpointConnectionError(endpoint_url="https://dynamodb.local")
 
     monkeypatch.setattr(client, "put_item", unreachable)
+    monkeypatch.setattr(client, "transact_write_items", unreachable)
     with pytest.raises(StoreUnavailable):
         MessageStore(table_name, client).put_message(message())
 
@@ -132,7 +134,7 @@ def test_kept_raw_bodies_expire_and_are_kept_once(store: MessageStore, table_nam
     assert len(items) == 1
     assert items[0]["body"] == {"S": '{"test": "data"}'}
     assert int(items[0]["ttl"]["N"]) == int(NOW.timestamp()) + 30 * 86400
-    assert items[0]["gsi2pk"] == {"S": "RAWDAY#2024-11-13"}
+    assert items[0]["gsi2pk"] == {"S": "RAW"}
 
 
 def test_binary_raw_bodies_are_kept_as_bytes(store: MessageStore, table_name: str) -> None:

@@ -35,3 +35,39 @@ class RejectedDelivery(InboxError):
         self.status_code = status_code
         self.reason = reason
         self.keep_raw = keep_raw
+
+
+class Unauthorized(InboxError):
+    """The operator API refuses a request: no, a malformed or an invalid bearer token, or bad credentials.
+
+    ``reason`` is safe to show the caller; ``detail`` (never a token or secret) is for the log only.
+    ``error_code`` is RFC 6750's: ``invalid_request`` (no or malformed header) or ``invalid_token``.
+    """
+
+    def __init__(self, reason: str, *, detail: str | None = None, error_code: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail or reason
+        self.error_code = error_code
+
+
+class InvalidRequest(InboxError):
+    """A request the operator API cannot act on (400): ``field`` names the culprit when there is one."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+class NotFound(InboxError):
+    """What the operator asked for does not exist (404)."""
+
+
+class UnusableSecret(InboxError):
+    """A secret is set but cannot be used (too short, not a hash this package wrote): a setup problem."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"secret {name!r} is set but unusable: {problem}")
+        self.name = name
+        self.problem = problem

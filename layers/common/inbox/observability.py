@@ -7,9 +7,14 @@ Service name, namespace and log level come from the template's Globals
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import EphemeralMetrics
 
 logger = Logger()
 metrics = Metrics()
+# The poller's own metric set (Metrics() instances all share one): an invocation lasts a minute and
+# flushes after every round, and under `make dev` it runs in a thread beside the webhook, whose
+# flush must neither publish nor clear the poller's half-counted round.
+poller_metrics = EphemeralMetrics()
 
 
 class MetricName:
@@ -21,6 +26,16 @@ class MetricName:
     UNRECOGNIZED_BODIES = "UnrecognizedBodies"
     REJECTED_DELIVERIES = "RejectedDeliveries"
     STORE_ERRORS = "StoreErrors"
+    # operator API
+    LOGIN_FAILURES = "OperatorLoginFailures"
+    OPERATOR_AUTH_FAILURES = "OperatorAuthFailures"
+    # poller
+    MESSAGES_POLLED = "MessagesPolled"
+    POLL_ROUNDS = "PollRounds"
+    POLL_ERRORS = "PollErrors"
+    UNREADABLE_POLLED_MESSAGES = "UnreadablePolledMessages"
+    DELIVERY_GAP = "DeliveryGap"
+    """Messages the poller stored that no webhook delivery had brought (a missed External Request)."""
 
 
 def text_preview(text: str | None, limit: int = 80) -> str | None:

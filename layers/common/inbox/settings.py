@@ -28,7 +28,18 @@ UNSET = "-"
 WEBHOOK_SECRET = "secrets/webhook-secret"  # noqa: S105
 META_APP_SECRET = "secrets/meta-app-secret"  # noqa: S105
 META_VERIFY_TOKEN = "secrets/meta-verify-token"  # noqa: S105
+CHATRACE_TOKEN = "secrets/chatrace-token"  # noqa: S105
+JWT_SECRET = "secrets/jwt-secret"  # noqa: S105
+ADMIN_EMAIL = "secrets/admin-email"
+ADMIN_PASSWORD_HASH = "secrets/admin-password-hash"  # noqa: S105
 FIELD_MAP = "fieldmap"
+
+# Names of the plain String parameters the template creates (the operator API may rewrite them).
+CHATRACE_ACCOUNT_ID = "chatrace/account-id"
+CHATRACE_INBOX_URL = "chatrace/inbox-url"
+POLLING_ENABLED = "polling/enabled"
+POLL_INTERVAL_SECONDS = "polling/interval-seconds"
+TOKEN_LIFETIME_SECONDS = "auth/token-lifetime-seconds"  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)

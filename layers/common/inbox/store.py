@@ -6,15 +6,40 @@ Table design (one table, on demand; see docs/architecture.md):
   redelivery — or the same message seen by webhook and poller — is stored once, also when two
   writers race (DynamoDB decides, not a read-then-write).
 - per sender: GSI ``gsi1`` (``SENDER#<senderId>``, ``<timestamp>#<messageId>``).
-- per day: GSI ``gsi2`` (``DAY#<yyyy-mm-dd>``, ``<timestamp>#<messageId>``).
+- newest first: GSI ``gsi2`` (``MSG``, ``<timestamp>#<messageId>``): one partition for all
+  messages, so `GET /instagram/messages` is one Query from any point in time. Per-day partitions
+  (``DAY#<date>``) would spread nothing — all of today's writes hit today's key either way — but
+  would cost a Query per day walked, and a message dated years back (the seed's own example is
+  2024-11-13) would be out of reach of any bounded walk.
 - unrecognized or malformed bodies: ``pk = RAW#<sha256 of the bytes>`` — keyed by content rather
-  than a random uuid, so a sender retrying the same broken body keeps one copy — on their own day
-  partition ``RAWDAY#<date>`` (listing messages never has to filter them out), expiring via ``ttl``.
+  than a random uuid, so a sender retrying the same broken body keeps one copy — on their own
+  partition ``RAW`` of ``gsi2`` (listing messages never has to filter them out), expiring via ``ttl``.
+- content fingerprints: ``pk = FP#<sha256 of sender + content>``, ``sk = <yyyy-mm-ddThh>`` (see
+  :mod:`inbox.fingerprints`), so a message seen by the webhook with a derived id and by the poller
+  (or Meta) with its real id is stored once.
+
+How a message is written (:meth:`MessageStore.write_message`), race-free without a read-then-write:
+
+1. The usual case — no record of this content around this time — is one TransactWriteItems: put
+   the message (``attribute_not_exists``), create its fingerprint item (``attribute_not_exists``),
+   and check that the neighbouring hour's item does not exist either when the ±90 s window
+   crosses an hour. A redelivery fails on the message's own key: ``duplicate``, same single call.
+2. When a fingerprint item is already there, the store reads the window's items (consistent
+   reads) and decides: this id already accounted for → ``duplicate``; an unpaired record of the
+   other kind (derived ↔ real) within ±90 s → pair with it (mark it, and put the real id on a
+   derived record as ``realMessageId``) and answer ``duplicate``; otherwise store the message and
+   append its entry. Every such write is one transaction conditioned on the version (``ver``) of
+   *each* item it read, so a concurrent writer that changed any of them makes it fail and the
+   store re-reads and decides again (optimistic concurrency; DynamoDB serializes the
+   transactions). The first writer wins and keeps its ``source``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +49,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import StoreUnavailable
+from inbox.fingerprints import MAX_ENTRIES, TTL_DAYS, Entry, Fingerprint, bucket_of, partner, sighting
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -31,6 +57,20 @@ if TYPE_CHECKING:
     from inbox.models import NormalizedMessage
 
 WriteOutcome = Literal["stored", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What :meth:`MessageStore.write_message` did: ``duplicate_of`` names the record that was kept."""
+
+    outcome: WriteOutcome
+    duplicate_of: str | None = None
+    matched_on: Literal["id", "content"] | None = None
+
+
+# gsi2's partition for messages and for kept bodies (see the module docstring).
+MESSAGES_PARTITION = "MSG"
+RAW_PARTITION = "RAW"
 
 # A DynamoDB item may hold 400 KB; keep the raw body well inside that.
 MAX_RAW_BYTES = 300 * 1024
@@ -52,8 +92,217 @@ class MessageStore:
         self._client = client or dynamodb_client()
 
     def put_message(self, message: NormalizedMessage) -> WriteOutcome:
-        stored = self._put_if_new(_message_item(message))
-        return "stored" if stored else "duplicate"
+        """Store a message once — by id, and by content across sources; see :meth:`write_message`."""
+        return self.write_message(message).outcome
+
+    def write_message(self, message: NormalizedMessage) -> WriteResult:
+        """The one write path (module docstring): stored, or the duplicate of which record and why."""
+        item = _message_item(message)
+        fingerprint = Fingerprint.of(message)
+        if fingerprint is None:  # a timestamp that cannot be read back: by id alone
+            return WriteResult("stored") if self._put_if_new(item) else _duplicate_by_id(message)
+        actions = [
+            self._put_new(item),
+            self._put_fingerprint(fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None),
+            *(
+                self._check_version(fingerprint.key, b, None)
+                for b in fingerprint.window
+                if b != fingerprint.bucket
+            ),
+        ]
+        reasons = self._transact(actions)
+        if reasons is None:
+            return WriteResult("stored")
+        if reasons[0] == _CONDITION_FAILED:
+            return _duplicate_by_id(message)
+        return self._write_contended(message, item, fingerprint)
+
+    def _write_contended(
+        self, message: NormalizedMessage, item: dict[str, Any], fingerprint: Fingerprint
+    ) -> WriteResult:
+        """Step 2 of the module docstring: read the window, decide, write conditioned on what was read."""
+        vanished: set[str] = set()
+        for attempt in range(_MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter, not a secret
+            buckets = {b: self._read_bucket(fingerprint.key, b) for b in fingerprint.window}
+            entries = [entry for _, bucket_entries in buckets.values() for entry in bucket_entries]
+            seen = sighting(entries, message.messageId)
+            if seen is not None:
+                on_id = seen.message_id == message.messageId
+                return WriteResult("duplicate", seen.message_id, "id" if on_id else "content")
+            found = partner(entries, fingerprint, exclude=frozenset(vanished))
+            if found is not None:
+                result = self._pair(message, fingerprint, found, buckets)
+                if result == "vanished":
+                    vanished.add(found.message_id)
+                    continue
+            else:
+                result = self._append(item, fingerprint, buckets)
+            if result in ("stored", "duplicate"):
+                return WriteResult("stored") if result == "stored" else _paired(found)
+            if result == "exists":
+                return _duplicate_by_id(message)
+        raise StoreUnavailable(
+            f"the content index kept changing under {_MAX_ATTEMPTS} attempts", code="FingerprintContention"
+        )
+
+    def _pair(
+        self,
+        message: NormalizedMessage,
+        fingerprint: Fingerprint,
+        found: Entry,
+        buckets: dict[str, tuple[int | None, list[Entry]]],
+    ) -> str:
+        """Mark ``found`` as seen again under this message's id; the message itself is not stored."""
+        bucket = bucket_of(found.timestamp_ms)
+        version, entries = buckets[bucket]
+        key = _message_key(found.message_id)
+        if found.derived:  # the kept record has a derived id: give it the real one
+            counterpart: dict[str, Any] = {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": key,
+                    "UpdateExpression": "SET realMessageId = :real",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":real": {"S": message.messageId}},
+                }
+            }
+        else:
+            counterpart = {
+                "ConditionCheck": {
+                    "TableName": self.table_name,
+                    "Key": key,
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+        updated = [e.paired(message.messageId) if e == found else e for e in entries]
+        reasons = self._transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": _message_key(message.messageId),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                self._put_fingerprint(fingerprint, bucket, updated, version=version),
+                counterpart,
+            ]
+        )
+        if reasons is None:
+            return "duplicate"
+        if reasons[0] == _CONDITION_FAILED:
+            return "exists"
+        if reasons[2] == _CONDITION_FAILED:
+            return "vanished"  # the kept record was deleted since: do not pair with it
+        return "retry"
+
+    def _append(
+        self,
+        item: dict[str, Any],
+        fingerprint: Fingerprint,
+        buckets: dict[str, tuple[int | None, list[Entry]]],
+    ) -> str:
+        """Store the message and add it to its hour's entries, if no item of the window changed."""
+        version, entries = buckets[fingerprint.bucket]
+        if len(entries) >= MAX_ENTRIES:
+            return "stored" if self._put_if_new(item) else "exists"
+        others = [
+            self._check_version(fingerprint.key, b, buckets[b][0])
+            for b in fingerprint.window
+            if b != fingerprint.bucket
+        ]
+        reasons = self._transact(
+            [
+                self._put_new(item),
+                self._put_fingerprint(
+                    fingerprint, fingerprint.bucket, [*entries, fingerprint.entry()], version=version
+                ),
+                *others,
+            ]
+        )
+        if reasons is None:
+            return "stored"
+        return "exists" if reasons[0] == _CONDITION_FAILED else "retry"
+
+    def _read_bucket(self, key: str, bucket: str) -> tuple[int | None, list[Entry]]:
+        try:
+            found = self._client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": key}, "sk": {"S": bucket}},
+                ConsistentRead=True,
+            ).get("Item")
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            raise StoreUnavailable(f"DynamoDB refused the read ({code})", code=code) from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(
+                f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
+            ) from exc
+        if not found:
+            return None, []
+        return int(found["ver"]["N"]), [_entry_of(value) for value in found.get("entries", {}).get("L", [])]
+
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _put_fingerprint(
+        self, fingerprint: Fingerprint, bucket: str, entries: list[Entry], *, version: int | None
+    ) -> dict[str, Any]:
+        bucket_start = datetime.strptime(bucket, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": {
+                "pk": {"S": fingerprint.key},
+                "sk": {"S": bucket},
+                "kind": {"S": "fingerprint"},
+                "entries": {"L": [_entry_value(entry) for entry in entries]},
+                "ver": {"N": str((version or 0) + 1)},
+                "ttl": {"N": str(int((bucket_start + timedelta(days=TTL_DAYS, hours=1)).timestamp()))},
+            },
+            **_version_condition(version),
+        }
+        return {"Put": put}
+
+    def _check_version(self, key: str, bucket: str, version: int | None) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self.table_name,
+                "Key": {"pk": {"S": key}, "sk": {"S": bucket}},
+                **_version_condition(version),
+            }
+        }
+
+    def _transact(self, actions: list[dict[str, Any]]) -> list[str] | None:
+        """None when the transaction committed, else each action's cancellation code (``"None"`` = fine).
+
+        Conflicts with a concurrent transaction come back as ``TransactionConflict`` codes, for the
+        caller to retry; anything else DynamoDB refuses becomes StoreUnavailable.
+        """
+        try:
+            self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            if code == "TransactionCanceledException":
+                cancelled = exc.response.get("CancellationReasons", [])
+                reasons = [str(reason.get("Code", "None")) for reason in cancelled]
+                if len(reasons) == len(actions) and set(reasons) <= _RETRYABLE_REASONS:
+                    return reasons
+            elif code in ("TransactionConflictException", "TransactionInProgressException"):
+                return ["TransactionConflict"] * len(actions)
+            raise StoreUnavailable(f"DynamoDB refused the write ({code})", code=code) from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(
+                f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
+            ) from exc
+        return None
 
     def keep_raw(
         self,
@@ -73,7 +322,7 @@ class MessageStore:
             "pk": {"S": f"RAW#{raw_id}"},
             "sk": {"S": "RAW"},
             "kind": {"S": "raw"},
-            "gsi2pk": {"S": f"RAWDAY#{stamp[:10]}"},
+            "gsi2pk": {"S": RAW_PARTITION},
             "gsi2sk": {"S": f"{stamp}#{raw_id}"},
             "reason": {"S": reason},
             "mediaType": {"S": media_type},
@@ -110,6 +359,51 @@ class MessageStore:
         return True
 
 
+_MAX_ATTEMPTS = 8
+_CONDITION_FAILED = "ConditionalCheckFailed"
+_RETRYABLE_REASONS = frozenset({"None", _CONDITION_FAILED, "TransactionConflict"})
+
+
+def _duplicate_by_id(message: NormalizedMessage) -> WriteResult:
+    return WriteResult("duplicate", message.messageId, "id")
+
+
+def _paired(found: Entry | None) -> WriteResult:
+    return WriteResult("duplicate", found.message_id if found else None, "content")
+
+
+def _message_key(message_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}}
+
+
+def _version_condition(version: int | None) -> dict[str, Any]:
+    if version is None:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {"ConditionExpression": "ver = :ver", "ExpressionAttributeValues": {":ver": {"N": str(version)}}}
+
+
+def _entry_value(entry: Entry) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "id": {"S": entry.message_id},
+        "ts": {"N": str(entry.timestamp_ms)},
+        "derived": {"BOOL": entry.derived},
+    }
+    if entry.matched_by is not None:
+        value["matchedBy"] = {"S": entry.matched_by}
+    return {"M": value}
+
+
+def _entry_of(value: dict[str, Any]) -> Entry:
+    fields = value["M"]
+    matched = fields.get("matchedBy")
+    return Entry(
+        message_id=fields["id"]["S"],
+        timestamp_ms=int(fields["ts"]["N"]),
+        derived=bool(fields["derived"]["BOOL"]),
+        matched_by=matched["S"] if matched else None,
+    )
+
+
 def _message_item(message: NormalizedMessage) -> dict[str, Any]:
     sort_key = f"{message.timestamp}#{message.messageId}"
     item: dict[str, Any] = {
@@ -118,7 +412,7 @@ def _message_item(message: NormalizedMessage) -> dict[str, Any]:
         "kind": {"S": "message"},
         "gsi1pk": {"S": f"SENDER#{message.senderId}"},
         "gsi1sk": {"S": sort_key},
-        "gsi2pk": {"S": f"DAY#{message.timestamp[:10]}"},
+        "gsi2pk": {"S": MESSAGES_PARTITION},
         "gsi2sk": {"S": sort_key},
         "messageId": {"S": message.messageId},
         "senderId": {"S": message.senderId},

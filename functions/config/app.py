@@ -1,0 +1,70 @@
+"""Config function: the operator API (login, settings, stored messages). Wiring only; logic is in
+inbox.operator_api, which checks the bearer token of every route but the login."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox.http import json_response, to_response, unexpected_error
+from inbox.message_reader import MessageReader
+from inbox.observability import logger, metrics
+from inbox.operator_api import OperatorApi, OperatorRequest
+from inbox.settings import function_environment
+from inbox.store import MessageStore
+
+app = APIGatewayHttpResolver(serializer=json_response)
+app.exception_handler(Exception)(unexpected_error)
+env = function_environment()
+api = OperatorApi(env, store=MessageStore(env.table_name), reader=MessageReader(env.table_name))
+
+
+def request() -> OperatorRequest:
+    event = app.current_event
+    return OperatorRequest(
+        headers={name.lower(): value for name, value in (event.headers or {}).items()},
+        query=dict(event.query_string_parameters or {}),
+        body=event.body,
+        is_base64=bool(event.is_base64_encoded),
+        domain_name=event.request_context.domain_name,
+        stage=event.request_context.stage,
+    )
+
+
+@app.post("/auth/login")
+def login() -> Response[str]:
+    return to_response(api.login(request(), now=datetime.now(UTC)))
+
+
+@app.get("/instagram/config")
+def get_config() -> Response[str]:
+    return to_response(api.get_config(request()))
+
+
+@app.put("/instagram/config")
+def put_config() -> Response[str]:
+    return to_response(api.put_config(request()))
+
+
+@app.get("/instagram/messages")
+def list_messages() -> Response[str]:
+    return to_response(api.list_messages(request()))
+
+
+@app.get("/instagram/unrecognized")
+def list_unrecognized() -> Response[str]:
+    return to_response(api.list_unrecognized(request()))
+
+
+@app.post("/instagram/unrecognized/<raw_id>/replay")
+def replay(raw_id: str) -> Response[str]:
+    return to_response(api.replay(request(), raw_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,28 @@
+"""Poller function: every minute (EventBridge), polls the Chatrace inbox API every few seconds until
+its time runs short. Wiring only; logic is in inbox.poller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox.observability import logger
+from inbox.poller import LambdaClock, run_invocation
+from inbox.poller_state import PollerState
+from inbox.settings import function_environment
+from inbox.store import MessageStore
+
+env = function_environment()
+store = MessageStore(env.table_name)
+state = PollerState(env.table_name)
+logger.info("service initialized", extra={"table": env.table_name, "settingsPrefix": env.settings_prefix})
+
+
+# No @metrics.log_metrics: inbox.poller publishes its metrics after every round (and when the
+# invocation ends), since one invocation lasts a minute.
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    summary = run_invocation(
+        env=env, store=store, state=state, clock=LambdaClock(context), owner=context.aws_request_id
+    )
+    return summary.to_json()

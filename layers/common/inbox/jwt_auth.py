@@ -1,0 +1,115 @@
+"""The operator API's bearer tokens: issued at login, verified by every protected route — here only.
+
+HS256 JWTs signed with the SecureString ``secrets/jwt-secret``. Verification accepts exactly one
+algorithm (so ``alg: none``, HS512 or an RS256 key-confusion token never reach a signature check
+with our key), requires ``sub``, ``iat``, ``exp``, ``iss`` and ``aud``, checks ``iss`` against this
+stack (``chatrace-inbox:<settings prefix>``: a token of another stack is refused even if a secret
+were shared), ``aud`` against the operator API and ``sub`` against the one operator, with 30 s of
+leeway for clock skew (``iat`` in the future is refused too). Every failure
+is one :class:`~inbox.errors.Unauthorized`: the caller learns *that* the token is unusable (and
+whether it merely expired), the log learns why — never the token itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jwt
+
+from inbox.errors import Unauthorized
+
+ALGORITHM = "HS256"
+AUDIENCE = "chatrace-inbox-operator"
+LEEWAY_SECONDS = 30
+MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
+SUBJECT = "admin"
+REALM = "chatrace-inbox"
+_REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud"]
+_MAX_TOKEN_CHARS = 4096
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def issuer_for(settings_prefix: str) -> str:
+    """``iss`` of this stack's tokens: its settings prefix (``/chatrace-inbox``)."""
+    return f"chatrace-inbox:{settings_prefix}"
+
+
+def secret_is_usable(secret: str) -> bool:
+    return len(secret.encode("utf-8", "surrogatepass")) >= MIN_SECRET_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    subject: str
+    issued_at: int
+    expires_at: int
+
+
+def issue_token(*, secret: str, issuer: str, lifetime_seconds: int, now: datetime) -> str:
+    issued_at = int(now.timestamp())
+    claims = {
+        "sub": SUBJECT,
+        "iat": issued_at,
+        "exp": issued_at + lifetime_seconds,
+        "iss": issuer,
+        "aud": AUDIENCE,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"typ": "JWT"})
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header (names lower-cased, as API Gateway's)."""
+    value = headers.get("authorization")
+    if value is None or not value.strip():
+        raise Unauthorized("missing bearer token", detail="no Authorization header")
+    scheme, _, token = value.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(
+            "malformed Authorization header: expected 'Bearer <token>'",
+            detail=f"Authorization scheme {scheme[:20]!r}" if scheme.lower() != "bearer" else "empty token",
+            error_code="invalid_request",
+        )
+    if len(token) > _MAX_TOKEN_CHARS or not _TOKEN.fullmatch(token):
+        raise Unauthorized("invalid token", detail="not a compact JWS", error_code="invalid_token")
+    return token
+
+
+def verify_token(token: str, *, secret: str, issuer: str) -> Claims:
+    """The claims of a valid token; raises Unauthorized for anything else."""
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise Unauthorized(
+                "invalid token",
+                detail=f"alg {str(header.get('alg'))[:20]!r} refused",
+                error_code="invalid_token",
+            )
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": _REQUIRED_CLAIMS, "verify_signature": True, "strict_aud": True},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token expired", detail="expired", error_code="invalid_token") from exc
+    except jwt.PyJWTError as exc:  # InvalidTokenError and the rest (e.g. InvalidKeyError): never a 500
+        raise Unauthorized("invalid token", detail=type(exc).__name__, error_code="invalid_token") from exc
+    subject, issued_at, expires_at = claims.get("sub"), claims.get("iat"), claims.get("exp")
+    if subject != SUBJECT or not (isinstance(issued_at, int) and isinstance(expires_at, int)):
+        raise Unauthorized("invalid token", detail="unexpected sub, iat or exp", error_code="invalid_token")
+    return Claims(SUBJECT, issued_at, expires_at)
+
+
+def challenge(error: Unauthorized) -> str:
+    """The ``WWW-Authenticate`` value for a refusal (RFC 6750 §3)."""
+    if error.error_code is None:
+        return f'Bearer realm="{REALM}"'
+    return f'Bearer realm="{REALM}", error="{error.error_code}"'

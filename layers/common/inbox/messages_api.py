@@ -1,0 +1,176 @@
+"""`GET /instagram/messages`, `GET /instagram/unrecognized` and the replay of a kept body.
+
+Query parameters are validated with pydantic: ``limit`` 1 to 100 (default 50), ``cursor`` as handed out
+in ``nextCursor``, ``since`` ISO-8601 with any offset (without one it is UTC), ``senderId`` for one
+conversation; an unknown parameter is a 400 too (a misspelt ``senderID`` must not silently list
+everything).
+
+Replay runs a kept body through today's reading, normalizer and field map, then the one write
+path, so replaying twice stores once. The kept body's arrival time stands in for "now" (a body
+without its own timestamp gets the time it arrived, and the same derived id every time). A body
+that still yields no message is answered **422** ``{"status": "unrecognized", "error": ...}``: the
+request was understood but could not be carried out, and a client need not parse the body to know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from inbox import delivery
+from inbox.errors import InvalidRequest, NotFound, RejectedDelivery
+from inbox.http import Answer
+from inbox.message_reader import MessageReader
+from inbox.models import NormalizedMessage
+from inbox.normalize import normalize
+from inbox.observability import MetricName, logger, metrics
+from inbox.paging import decode_cursor, encode_cursor
+from inbox.settings import FIELD_MAP, Settings
+from inbox.store import MessageStore
+from inbox.validation import validated
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+_RAW_ID = re.compile(r"[0-9a-f]{64}")
+_UNENCODED_PLUS = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
+
+
+class _ListingQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(None, min_length=1, max_length=4096)
+    since: datetime | None = None
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _since(cls, value: object) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be an ISO-8601 date or time, e.g. 2024-11-13T12:00:00Z")
+        # An offset's "+" left unencoded in a URL arrives as a space: read it as the "+" it was.
+        text = _UNENCODED_PLUS.sub(r"\1+\2", value.strip())
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("must be an ISO-8601 date or time, e.g. 2024-11-13T12:00:00Z") from None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class MessagesQuery(_ListingQuery):
+    senderId: str | None = Field(None, min_length=1, max_length=256)
+
+
+class UnrecognizedQuery(_ListingQuery):
+    pass
+
+
+def list_messages(query: Mapping[str, str], reader: MessageReader) -> Answer:
+    params = validated(MessagesQuery, query)
+    listing = "messages" if params.senderId is None else "sender"
+    before = (
+        decode_cursor(params.cursor, listing=listing, sender_id=params.senderId) if params.cursor else None
+    )
+    page = reader.messages(sender_id=params.senderId, since=params.since, limit=params.limit, before=before)
+    next_cursor = (
+        encode_cursor(listing, page.last_sort_key, sender_id=params.senderId) if page.last_sort_key else None
+    )
+    return Answer(
+        200,
+        {
+            "messages": [message.to_json() for message in page.items],
+            "count": len(page.items),
+            "nextCursor": next_cursor,
+        },
+    )
+
+
+def list_unrecognized(query: Mapping[str, str], reader: MessageReader) -> Answer:
+    params = validated(UnrecognizedQuery, query)
+    before = decode_cursor(params.cursor, listing="unrecognized") if params.cursor else None
+    page = reader.kept_bodies(since=params.since, limit=params.limit, before=before)
+    next_cursor = encode_cursor("unrecognized", page.last_sort_key) if page.last_sort_key else None
+    return Answer(
+        200,
+        {
+            "bodies": [body.to_json() for body in page.items],
+            "count": len(page.items),
+            "nextCursor": next_cursor,
+        },
+    )
+
+
+def replay(raw_id: str, *, reader: MessageReader, store: MessageStore, settings: Settings) -> Answer:
+    if not _RAW_ID.fullmatch(raw_id):
+        raise InvalidRequest("id: must be the 64 hex characters of a kept body's id", field="id")
+    kept = reader.kept_body(raw_id)
+    if kept is None:
+        raise NotFound(f"no kept body with id {raw_id} (it may have expired)")
+    if kept.truncated:
+        return _still_unrecognized(raw_id, "the kept body was cut to fit the table and cannot be replayed")
+    try:
+        parsed = delivery.parse_delivery(kept.raw, kept.mediaType)
+    except RejectedDelivery as rejection:
+        return _still_unrecognized(raw_id, rejection.reason)
+    received_at = _arrival(kept.receivedAt)
+    result = normalize(parsed.body, received_at=received_at, source="webhook", field_map=field_map(settings))
+    if not result.recognized:
+        return _still_unrecognized(raw_id, "no adapter and no field map entry recognizes this body")
+    answered = [_store(message, store) for message in result.messages]
+    statuses = [item["status"] for item in answered]
+    status = "stored" if "stored" in statuses else "duplicate" if statuses else "ignored"
+    logger.info(
+        "kept body replayed",
+        extra={"rawId": raw_id, "format": result.format, "outcome": status, "messages": len(answered)},
+    )
+    return Answer(200, {"status": status, "messages": answered, "replayOf": raw_id})
+
+
+def field_map(settings: Settings) -> dict[str, Any] | None:
+    """Today's field map, read as the webhook reads it (anything unusable means no field map)."""
+    text = settings.get(FIELD_MAP)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and value else None
+
+
+def _store(message: NormalizedMessage, store: MessageStore) -> dict[str, Any]:
+    outcome = store.put_message(message)
+    metrics.add_metric(
+        name=MetricName.MESSAGES_STORED if outcome == "stored" else MetricName.DUPLICATES,
+        unit="Count",
+        value=1,
+    )
+    logger.info(
+        "message " + outcome,
+        extra={
+            "senderId": message.senderId,
+            "messageId": message.messageId,
+            "outcome": outcome,
+            "replay": True,
+        },
+    )
+    return {**message.to_json(), "status": outcome}
+
+
+def _still_unrecognized(raw_id: str, reason: str) -> Answer:
+    logger.info("kept body replayed", extra={"rawId": raw_id, "outcome": "unrecognized", "reason": reason})
+    return Answer(422, {"status": "unrecognized", "error": reason, "replayOf": raw_id})
+
+
+def _arrival(stamp: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return datetime.now(UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

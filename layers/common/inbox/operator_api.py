@@ -1,0 +1,174 @@
+"""The operator API behind `functions/config`: one gate for every route, one map from errors to answers.
+
+Every operation runs through :meth:`OperatorApi._run`: read the settings, check the bearer token
+(unless the operation is the login — the only public one, so a route added later is protected
+unless it says otherwise), act, and turn the package's exceptions into answers:
+
+| exception | answer |
+|---|---|
+| ``Unauthorized`` | 401 ``{"error"}`` + ``WWW-Authenticate: Bearer …`` |
+| ``InvalidRequest`` | 400 ``{"error", "field"}`` |
+| ``NotFound`` | 404 |
+| ``MissingSecret`` / ``UnusableSecret`` | 503 ``{"error"}``; one log line names the secret |
+| ``SettingsUnavailable`` / ``StoreUnavailable`` | 503 + ``Retry-After`` |
+
+Nothing here logs a header, a body, a token or a setting's value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from inbox import config_api, delivery, jwt_auth, messages_api, operator_login
+from inbox.config_api import ConfigUpdate, ParameterWriter
+from inbox.errors import (
+    InvalidRequest,
+    MissingSecret,
+    NotFound,
+    RejectedDelivery,
+    SettingsUnavailable,
+    StoreUnavailable,
+    Unauthorized,
+    UnusableSecret,
+)
+from inbox.http import Answer
+from inbox.message_reader import MessageReader
+from inbox.observability import MetricName, logger, metrics
+from inbox.settings import FunctionEnvironment, Settings, load_settings
+from inbox.store import MessageStore
+from inbox.validation import validated
+
+RETRY_AFTER_SECONDS = "5"
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class OperatorRequest:
+    """What the operator routes need of an API Gateway HTTP API event (header names lower-cased)."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+    is_base64: bool = False
+    domain_name: str | None = None
+    stage: str | None = None
+
+
+Action = Callable[[Settings], Answer]
+
+
+class OperatorApi:
+    def __init__(
+        self,
+        env: FunctionEnvironment,
+        *,
+        store: MessageStore,
+        reader: MessageReader,
+        parameters: ParameterWriter | None = None,
+    ) -> None:
+        self.env = env
+        self.store = store
+        self.reader = reader
+        self.parameters = parameters or ParameterWriter(env.settings_prefix)
+        self.issuer = jwt_auth.issuer_for(env.settings_prefix)
+
+    # ----------------------------------------------------------------------------- routes
+
+    def login(self, request: OperatorRequest, *, now: datetime) -> Answer:
+        return self._run(
+            request,
+            lambda settings: operator_login.login(json_body(request), settings, issuer=self.issuer, now=now),
+            public=True,
+        )
+
+    def get_config(self, request: OperatorRequest) -> Answer:
+        return self._run(request, lambda settings: Answer(200, self._config(request, settings)))
+
+    def put_config(self, request: OperatorRequest) -> Answer:
+        def update(_: Settings) -> Answer:
+            values = config_api.checked_update(validated(ConfigUpdate, json_body(request)))
+            self.parameters.write(values)
+            logger.info("settings updated", extra={"settings": sorted(values)})
+            fresh = load_settings(self.env, force=True)
+            return Answer(200, {**self._config(request, fresh), "updated": sorted(values)})
+
+        return self._run(request, update)
+
+    def list_messages(self, request: OperatorRequest) -> Answer:
+        return self._run(request, lambda _: messages_api.list_messages(request.query, self.reader))
+
+    def list_unrecognized(self, request: OperatorRequest) -> Answer:
+        return self._run(request, lambda _: messages_api.list_unrecognized(request.query, self.reader))
+
+    def replay(self, request: OperatorRequest, raw_id: str) -> Answer:
+        return self._run(
+            request,
+            lambda settings: messages_api.replay(
+                raw_id, reader=self.reader, store=self.store, settings=settings
+            ),
+        )
+
+    # ----------------------------------------------------------------------------- the gate
+
+    def _run(self, request: OperatorRequest, action: Action, *, public: bool = False) -> Answer:
+        try:
+            settings = load_settings(self.env)
+            if not public:
+                self._authenticate(request, settings)
+            answer = action(settings)
+        except Unauthorized as refusal:
+            logger.info("operator request refused", extra={"reason": refusal.detail})
+            if not public:  # failed logins are counted by the login itself
+                metrics.add_metric(name=MetricName.OPERATOR_AUTH_FAILURES, unit="Count", value=1)
+            return Answer(401, {"error": refusal.reason}, {"WWW-Authenticate": jwt_auth.challenge(refusal)})
+        except InvalidRequest as invalid:
+            return Answer(400, {"error": invalid.reason, "field": invalid.field})
+        except NotFound as missing:
+            return Answer(404, {"error": str(missing)})
+        except (MissingSecret, UnusableSecret) as exc:
+            logger.warning(f"operator API unavailable: {exc} (set it with `make secrets`)")
+            return Answer(503, {"error": f"not configured: {exc}; see `make secrets`"})
+        except (SettingsUnavailable, StoreUnavailable) as exc:
+            logger.error("operator request failed: dependency unavailable", extra={"reason": str(exc)})
+            return Answer(
+                503,
+                {"error": "temporarily unavailable, retry later", "detail": str(exc)},
+                {"Retry-After": RETRY_AFTER_SECONDS},
+            )
+        if public:
+            return answer
+        return Answer(answer.status_code, answer.body, {"Cache-Control": "no-store", **answer.headers})
+
+    def _authenticate(self, request: OperatorRequest, settings: Settings) -> jwt_auth.Claims:
+        secret = operator_login.signing_secret(settings)
+        token = jwt_auth.bearer_token(request.headers)
+        return jwt_auth.verify_token(token, secret=secret, issuer=self.issuer)
+
+    def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:
+        base = config_api.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)
+        return config_api.config_view(settings, self.env, base_url=base)
+
+
+def json_body(request: OperatorRequest) -> dict[str, object]:
+    """The request's JSON object, whatever content type was declared (curl's ``-d`` says form data)."""
+    try:
+        raw = delivery.raw_bytes(request.body, is_base64=request.is_base64)
+    except RejectedDelivery as exc:
+        raise InvalidRequest(exc.reason) from exc
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidRequest(f"body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+    if not raw.strip():
+        raise InvalidRequest("empty body: expected a JSON object")
+    try:
+        value = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("body is not valid UTF-8") from exc
+    except ValueError as exc:
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "unreadable"
+        raise InvalidRequest(f"invalid JSON: {message}") from exc
+    if not isinstance(value, dict):
+        raise InvalidRequest("expected a JSON object")
+    return value

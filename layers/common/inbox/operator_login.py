@@ -1,0 +1,71 @@
+"""`POST /auth/login`: the admin's email and password for a bearer token.
+
+Constant work whatever is wrong: the password is always checked against the stored scrypt hash,
+even when the email is already known to be wrong, and both comparisons are constant-time, so
+neither the answer (one 401 for both) nor its timing says which of the two was wrong. The email
+compares case-insensitively. Nothing of the credentials is logged, and the token's ``sub`` is a
+fixed ``admin`` rather than the email (which is kept as a secret too).
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inbox import jwt_auth
+from inbox.config_api import token_lifetime
+from inbox.errors import MissingSecret, Unauthorized, UnusableSecret
+from inbox.http import Answer
+from inbox.observability import MetricName, logger, metrics
+from inbox.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
+from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, Settings
+from inbox.validation import validated
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+
+
+def login(body: dict[str, object], settings: Settings, *, issuer: str, now: datetime) -> Answer:
+    credentials = validated(LoginRequest, body)
+    admin_email = required(settings, ADMIN_EMAIL)
+    stored_hash = required(settings, ADMIN_PASSWORD_HASH)
+    secret = signing_secret(settings)
+    email_matches = hmac.compare_digest(_comparable(credentials.email), _comparable(admin_email))
+    try:
+        password_matches = verify_password(credentials.password, stored_hash)
+    except MalformedHash as exc:
+        raise UnusableSecret(ADMIN_PASSWORD_HASH, str(exc)) from exc
+    if not (email_matches and password_matches):
+        metrics.add_metric(name=MetricName.LOGIN_FAILURES, unit="Count", value=1)
+        raise Unauthorized("invalid email or password", detail="login refused")
+    lifetime = token_lifetime(settings)
+    token = jwt_auth.issue_token(secret=secret, issuer=issuer, lifetime_seconds=lifetime, now=now)
+    logger.info("operator logged in", extra={"expiresIn": lifetime})
+    return Answer(200, {"accessToken": token, "tokenType": "Bearer", "expiresIn": lifetime}, NO_STORE)
+
+
+def required(settings: Settings, name: str) -> str:
+    value = settings.get(name)
+    if value is None:
+        raise MissingSecret(name)
+    return value
+
+
+def signing_secret(settings: Settings) -> str:
+    """The JWT secret; a missing or too short one is a setup problem (503), never "no check"."""
+    secret = required(settings, JWT_SECRET)
+    if not jwt_auth.secret_is_usable(secret):
+        raise UnusableSecret(JWT_SECRET, f"shorter than {jwt_auth.MIN_SECRET_BYTES} bytes")
+    return secret
+
+
+def _comparable(email: str) -> bytes:
+    return email.strip().casefold().encode("utf-8", "surrogatepass")

@@ -1,0 +1,561 @@
+"""The poller: new Instagram messages from Chatrace's inbox API, at least once, never twice.
+
+One invocation (EventBridge, every minute) polls every ``polling/interval-seconds`` (default 10)
+until too little time is left for another round (:func:`run_invocation`). A **round**
+(:meth:`Poller.run_round`):
+
+1. lists conversations newest first, paging with ``offset`` until a page reaches the *floor*: the
+   cursor minus an overlap window (:data:`OVERLAP_MS`) that is re-read every round, for
+   conversations Chatrace stamps late or that move up the list while it is paged;
+2. for each Instagram conversation (channel ``"10"``) changed since the floor, reads its messages
+   (newest first, paged the same way), keeps inbound ones (``dir`` ``"1"``) newer than the floor,
+   and stores each through the webhook's own write path (:meth:`MessageStore.write_message`), so
+   a message both delivered and polled is stored once and keeps its first ``source``;
+3. only when all of that is stored, moves the cursor to the newest conversation time it listed
+   (never past its own clock: a bogus future time must not hide new messages).
+
+Faults: a rejected token (401/403) ends the invocation with one error line and the token's health
+recorded; 429, 5xx, timeouts, malformed answers or a DynamoDB failure end the *round* — the cursor
+stays, so the next round reads the same again — and the next round waits longer (exponential
+backoff with jitter, at least ``Retry-After``). A message row that cannot be read is logged,
+counted and skipped: one bad message never blocks the rest.
+
+Time, sleep and the invocation's remaining time come from a :class:`Clock`, so tests run many
+rounds in no time; the lease (:mod:`inbox.poller_state`) keeps two invocations from polling at once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from inbox.chatrace_inbox import (
+    REQUEST_BUDGET_SECONDS,
+    BadInboxRow,
+    Conversation,
+    InboxClient,
+    InboxUnavailable,
+    TokenRejected,
+    conversation_of,
+    message_of,
+    to_normalized,
+)
+from inbox.errors import InboxError, SettingsUnavailable, StoreUnavailable
+from inbox.normalize.timestamps import format_ms
+from inbox.observability import MetricName, logger, poller_metrics, text_preview
+from inbox.poller_state import LeaseLost, PollerState
+from inbox.settings import (
+    CHATRACE_ACCOUNT_ID,
+    CHATRACE_INBOX_URL,
+    CHATRACE_TOKEN,
+    POLL_INTERVAL_SECONDS,
+    POLLING_ENABLED,
+    FunctionEnvironment,
+    Settings,
+    load_settings,
+)
+from inbox.store import MessageStore
+
+DEFAULT_INTERVAL_SECONDS = 10
+MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS = 1, 60
+OVERLAP_MS = 120_000
+"""Each round re-reads conversations changed in the two minutes before the cursor."""
+INITIAL_LOOKBACK_MS = 15 * 60_000
+"""With no cursor yet (first run), a round starts this far back."""
+CONVERSATION_PAGE, MAX_CONVERSATION_PAGES = 30, 20
+MESSAGE_PAGE, MAX_MESSAGE_PAGES = 100, 5
+ROUND_MIN_SECONDS = 15.0
+"""No round starts with less of the invocation left (a round ends early, cursor kept, if it runs short)."""
+MAX_BACKOFF_SECONDS = 60.0
+LEASE_MARGIN_MS = 5_000
+USERNAME_CACHE_SIZE = 10_000
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def remaining_seconds(self) -> float:
+        """What is left of the invocation."""
+        ...
+
+
+class _LambdaContext(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class LambdaClock:
+    """The real clock, bounded by the Lambda context's deadline."""
+
+    context: _LambdaContext
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def remaining_seconds(self) -> float:
+        return self.context.get_remaining_time_in_millis() / 1000
+
+
+class PollingDisabled(InboxError):
+    """Polling is off or not configured: one INFO line per invocation, not an error."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+class RoundOutOfTime(InboxError):
+    """The invocation is about to end: the round stops where it is (the cursor stays)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollerConfig:
+    inbox_url: str
+    account_id: str
+    token: str
+    interval_seconds: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PollerConfig:
+        """Raises PollingDisabled naming everything missing (the token's value is never logged)."""
+        reasons = []
+        if (settings.get(POLLING_ENABLED) or "").strip().lower() != "true":
+            reasons.append(f"{POLLING_ENABLED} is not true")
+        for name in (CHATRACE_TOKEN, CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL):
+            if settings.get(name) is None:
+                reasons.append(f"{name} is not set")
+        token, account_id, url = (
+            settings.get(CHATRACE_TOKEN),
+            settings.get(CHATRACE_ACCOUNT_ID),
+            settings.get(CHATRACE_INBOX_URL),
+        )
+        if reasons or token is None or account_id is None or url is None:
+            raise PollingDisabled(reasons)
+        return cls(
+            inbox_url=url.strip(),
+            account_id=account_id.strip(),
+            token=token.strip(),
+            interval_seconds=_interval(settings.get(POLL_INTERVAL_SECONDS)),
+        )
+
+
+def _interval(text: str | None) -> int:
+    try:
+        value = int((text or "").strip())
+    except ValueError:
+        value = 0
+    if MIN_INTERVAL_SECONDS <= value <= MAX_INTERVAL_SECONDS:
+        return value
+    if text is not None:
+        logger.warning(
+            f"{POLL_INTERVAL_SECONDS} must be {MIN_INTERVAL_SECONDS}-{MAX_INTERVAL_SECONDS}; "
+            f"using {DEFAULT_INTERVAL_SECONDS}",
+            extra={"value": text[:20]},
+        )
+    return DEFAULT_INTERVAL_SECONDS
+
+
+class UsernameCache:
+    """Instagram usernames by contact id, remembered for the container's life (bounded, LRU).
+
+    The inbox API documents no contact lookup; a username comes only from fields of a conversation
+    row (``username``, ``ig_username``, ...) when Chatrace fills them. It is kept the first time a
+    row carries it, so the contact's later messages keep it even from rows that leave it out.
+    """
+
+    def __init__(self, size: int = USERNAME_CACHE_SIZE) -> None:
+        self._names: OrderedDict[str, str] = OrderedDict()
+        self._size = size
+
+    def username(self, conversation: Conversation) -> str | None:
+        if conversation.username is not None:
+            self._names[conversation.contact_id] = conversation.username
+            self._names.move_to_end(conversation.contact_id)
+            while len(self._names) > self._size:
+                self._names.popitem(last=False)
+            return conversation.username
+        return self._names.get(conversation.contact_id)
+
+
+USERNAMES = UsernameCache()
+
+
+@dataclass
+class RoundResult:
+    cursor_ms: int | None
+    conversations_listed: int = 0
+    conversations_read: int = 0
+    messages_read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    unreadable: int = 0
+
+    def to_log(self) -> dict[str, Any]:
+        return {
+            "conversationsListed": self.conversations_listed,
+            "conversationsRead": self.conversations_read,
+            "messagesRead": self.messages_read,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "unreadable": self.unreadable,
+            "cursor": format_ms(self.cursor_ms) if self.cursor_ms is not None else None,
+        }
+
+
+class Poller:
+    """One round at a time against one inbox client; see the module docstring."""
+
+    def __init__(
+        self,
+        client: InboxClient,
+        store: MessageStore,
+        *,
+        clock: Clock,
+        usernames: UsernameCache | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.usernames = usernames if usernames is not None else USERNAMES
+
+    def run_round(self, cursor_ms: int | None) -> RoundResult:
+        now_ms = int(self.clock.now() * 1000)
+        floor = cursor_ms - OVERLAP_MS if cursor_ms is not None else now_ms - INITIAL_LOOKBACK_MS
+        result = RoundResult(cursor_ms=cursor_ms)
+        conversations, newest = self._changed_conversations(floor, result)
+        for conversation in conversations:
+            self._read_conversation(conversation, floor, result)
+        if newest is not None:
+            # Everything up to the floor was already handled (or, on a first run, is deliberately
+            # left out), so the cursor never goes below it.
+            base = cursor_ms if cursor_ms is not None else floor
+            result.cursor_ms = max(base, min(newest, now_ms))
+        return result
+
+    def _changed_conversations(
+        self, floor: int, result: RoundResult
+    ) -> tuple[list[Conversation], int | None]:
+        """Instagram conversations changed since ``floor`` (once each), and the newest time listed."""
+        found: dict[str, Conversation] = {}
+        newest: int | None = None
+        for page in range(MAX_CONVERSATION_PAGES):
+            rows = self._request(
+                self.client.conversations, offset=page * CONVERSATION_PAGE, limit=CONVERSATION_PAGE
+            )
+            result.conversations_listed += len(rows)
+            times = []
+            for conversation in filter(None, map(conversation_of, rows)):
+                stamp = conversation.timestamp_ms
+                if stamp is not None:
+                    times.append(stamp)
+                    newest = stamp if newest is None else max(newest, stamp)
+                if (stamp is None or stamp > floor) and conversation.is_instagram:
+                    found.setdefault(conversation.contact_id, conversation)
+            if len(rows) < CONVERSATION_PAGE or (times and min(times) <= floor):
+                break
+        else:
+            logger.warning(
+                "more changed conversations than one round reads; the rest come next round",
+                extra={"pages": MAX_CONVERSATION_PAGES},
+            )
+            newest = None  # not everything since the floor was read: keep the cursor
+        return list(found.values()), newest
+
+    def _read_conversation(self, conversation: Conversation, floor: int, result: RoundResult) -> None:
+        result.conversations_read += 1
+        username = self.usernames.username(conversation)
+        for page in range(MAX_MESSAGE_PAGES):
+            rows = self._request(
+                self.client.messages, conversation.contact_id, offset=page * MESSAGE_PAGE, limit=MESSAGE_PAGE
+            )
+            oldest: int | None = None
+            for row in rows:
+                stamp = self._store_row(conversation, row, floor, username, result)
+                if stamp is not None:
+                    oldest = stamp if oldest is None else min(oldest, stamp)
+            if len(rows) < MESSAGE_PAGE or (oldest is not None and oldest <= floor):
+                return
+
+    def _store_row(
+        self, conversation: Conversation, row: object, floor: int, username: str | None, result: RoundResult
+    ) -> int | None:
+        """Store one inbound row newer than the floor; returns its time (None if unknown or unreadable)."""
+        try:
+            message = message_of(row)
+            if not message.inbound or (message.timestamp_ms is not None and message.timestamp_ms <= floor):
+                return message.timestamp_ms
+            normalized = to_normalized(
+                conversation,
+                message,
+                username=username,
+                received_at=datetime.fromtimestamp(self.clock.now(), UTC),
+            )
+        except BadInboxRow as exc:
+            result.unreadable += 1
+            poller_metrics.add_metric(name=MetricName.UNREADABLE_POLLED_MESSAGES, unit="Count", value=1)
+            logger.warning(
+                "unreadable inbox message skipped",
+                extra={"senderId": conversation.contact_id, "messageId": _row_id(row), "reason": str(exc)},
+            )
+            return None
+        result.messages_read += 1
+        if normalized is None:  # nothing in it (no text, no attachment)
+            return message.timestamp_ms
+        written = self.store.write_message(normalized)
+        if written.outcome == "stored":
+            result.stored += 1
+        else:
+            result.duplicates += 1
+        logger.info(
+            "message " + written.outcome,
+            extra={
+                "senderId": normalized.senderId,
+                "messageId": normalized.messageId,
+                "username": normalized.username,
+                "textPreview": text_preview(normalized.text),
+                "attachments": len(normalized.attachments),
+                "source": normalized.source,
+                "outcome": written.outcome,
+                "duplicateOf": written.duplicate_of,
+                "matchedOn": written.matched_on,
+            },
+        )
+        return message.timestamp_ms
+
+    def _request(self, call: Callable[..., list[object]], *args: Any, **kwargs: Any) -> list[object]:
+        if self.clock.remaining_seconds() < REQUEST_BUDGET_SECONDS:
+            raise RoundOutOfTime("too little time left in this invocation for another request")
+        return call(*args, **kwargs)
+
+
+def _row_id(row: object) -> str | None:
+    return str(row.get("id"))[:100] if isinstance(row, dict) and row.get("id") is not None else None
+
+
+# ------------------------------------------------------------------------------- one invocation
+
+
+@dataclass
+class InvocationSummary:
+    status: str
+    rounds: int = 0
+    failed_rounds: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    detail: str | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "rounds": self.rounds,
+            "failedRounds": self.failed_rounds,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            **({"detail": self.detail} if self.detail else {}),
+            **({"reasons": self.reasons} if self.reasons else {}),
+        }
+
+
+ClientFactory = Callable[[PollerConfig], InboxClient]
+
+
+def _default_client(config: PollerConfig) -> InboxClient:
+    return InboxClient(url=config.inbox_url, account_id=config.account_id, token=config.token)
+
+
+def run_invocation(
+    *,
+    env: FunctionEnvironment,
+    store: MessageStore,
+    state: PollerState,
+    clock: Clock,
+    owner: str,
+    client_factory: ClientFactory = _default_client,
+    rng: random.Random | None = None,
+) -> InvocationSummary:
+    """Poll until the invocation's time runs short; never raises for an expected fault."""
+    try:
+        config = PollerConfig.from_settings(load_settings(env))
+    except PollingDisabled as disabled:
+        logger.info("polling disabled", extra={"reasons": disabled.reasons})
+        return InvocationSummary("disabled", reasons=disabled.reasons)
+    except SettingsUnavailable as exc:
+        logger.error("polling skipped: settings unavailable", extra={"reason": str(exc)})
+        _count(MetricName.POLL_ERRORS)
+        return InvocationSummary("settings unavailable", detail=str(exc))
+    logger.info(
+        "starting polling",
+        extra={
+            "intervalSeconds": config.interval_seconds,
+            "inboxUrl": config.inbox_url,
+            "accountId": config.account_id,
+        },
+    )
+    with client_factory(config) as client:
+        loop = _Invocation(
+            Poller(client, store, clock=clock),
+            state,
+            clock,
+            owner,
+            config,
+            rng or random.Random(),  # noqa: S311 - jitter
+        )
+        return loop.run()
+
+
+class _Invocation:
+    def __init__(
+        self,
+        poller: Poller,
+        state: PollerState,
+        clock: Clock,
+        owner: str,
+        config: PollerConfig,
+        rng: random.Random,
+    ) -> None:
+        self.poller, self.state, self.clock, self.owner = poller, state, clock, owner
+        self.interval = float(config.interval_seconds)
+        self.rng = rng
+        self.summary = InvocationSummary("ok")
+        self.failures = 0
+        self.holding = False
+        self.cursor_ms: int | None = None
+        self.waited_for_lease = False
+
+    def run(self) -> InvocationSummary:
+        try:
+            while True:
+                started = self.clock.now()
+                delay = self._tick()
+                if delay is None:
+                    break
+                resume_at = started + delay
+                if (
+                    self.clock.remaining_seconds() - max(0.0, resume_at - self.clock.now())
+                    < ROUND_MIN_SECONDS
+                ):
+                    break
+                self.clock.sleep(max(0.0, resume_at - self.clock.now()))
+        finally:
+            if self.holding:
+                self._release()
+            _flush()
+        return self.summary
+
+    def _tick(self) -> float | None:
+        """One round (or one try at the lease); the seconds until the next, or None to stop."""
+        now_ms = self._now_ms()
+        if not self.holding:
+            expires = now_ms + int(self.clock.remaining_seconds() * 1000) + LEASE_MARGIN_MS
+            try:
+                lease = self.state.acquire(self.owner, now_ms=now_ms, expires_ms=expires)
+            except StoreUnavailable as exc:
+                return self._failed(exc)
+            if lease is None:
+                if not self.waited_for_lease:
+                    logger.info("another invocation is polling; waiting for its lease")
+                    self.waited_for_lease = True
+                return self.interval
+            self.holding, self.cursor_ms = True, lease.cursor_ms
+        try:
+            result = self.poller.run_round(self.cursor_ms)
+        except TokenRejected as exc:
+            logger.error(
+                "Chatrace rejected the token: polling stops until the next invocation "
+                "(set a valid secrets/chatrace-token)",
+                extra={"status": exc.status, "reason": exc.reason},
+            )
+            _count(MetricName.POLL_ERRORS)
+            self.summary.status, self.summary.detail = "token rejected", exc.reason
+            try:
+                self.state.record_token_rejected(at=self._iso(), detail=exc.reason)
+            except StoreUnavailable as store_error:
+                logger.warning("could not record the token's health", extra={"reason": str(store_error)})
+            return None
+        except (InboxUnavailable, StoreUnavailable) as exc:
+            return self._failed(exc)
+        except RoundOutOfTime:
+            logger.info("round cut short: the invocation is ending (cursor kept)")
+            return None
+        return self._completed(result)
+
+    def _completed(self, result: RoundResult) -> float | None:
+        self.failures = 0
+        try:
+            self.state.record_round(self.owner, cursor_ms=result.cursor_ms, at=self._iso())
+        except LeaseLost as exc:
+            logger.warning(str(exc))
+            self.holding = False
+            self.summary.status = "lease lost"
+            return None
+        except StoreUnavailable as exc:  # stored, but the cursor did not move: the next round re-reads
+            return self._failed(exc)
+        self.cursor_ms = result.cursor_ms
+        self.summary.rounds += 1
+        self.summary.stored += result.stored
+        self.summary.duplicates += result.duplicates
+        _count(MetricName.POLL_ROUNDS)
+        _count(MetricName.MESSAGES_POLLED, result.messages_read)
+        _count(MetricName.MESSAGES_STORED, result.stored)
+        _count(MetricName.DELIVERY_GAP, result.stored)  # poller-stored = no webhook delivery had it
+        _count(MetricName.DUPLICATES, result.duplicates)
+        _flush()
+        logger.info("poll round", extra=result.to_log())
+        return self.interval
+
+    def _failed(self, exc: InboxUnavailable | StoreUnavailable) -> float:
+        self.failures += 1
+        self.summary.failed_rounds += 1
+        ceiling = min(MAX_BACKOFF_SECONDS, self.interval * 2**self.failures)
+        delay = self.rng.uniform(self.interval, max(self.interval, ceiling))
+        retry_after = exc.retry_after if isinstance(exc, InboxUnavailable) else None
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        _count(MetricName.POLL_ERRORS)
+        _flush()
+        logger.warning(
+            "poll round failed; backing off (cursor kept)",
+            extra={"reason": str(exc), "failures": self.failures, "retryInSeconds": round(delay, 1)},
+        )
+        try:
+            self.state.record_error(self.owner, at=self._iso(), reason=str(exc))
+        except StoreUnavailable as store_error:
+            logger.warning("could not record the poll error", extra={"reason": str(store_error)})
+        return delay
+
+    def _release(self) -> None:
+        try:
+            self.state.release(self.owner)
+        except StoreUnavailable as exc:  # it expires at the invocation's deadline anyway
+            logger.warning("could not release the poller lease", extra={"reason": str(exc)})
+
+    def _now_ms(self) -> int:
+        return int(self.clock.now() * 1000)
+
+    def _iso(self) -> str:
+        return format_ms(self._now_ms())
+
+
+def _count(name: str, value: int = 1) -> None:
+    if value:
+        poller_metrics.add_metric(name=name, unit="Count", value=value)
+
+
+def _flush() -> None:
+    """Publish what was counted (EMF) now: a round's figures should not wait for the end of a
+    minute-long invocation. Nothing counted, nothing printed (Powertools would warn)."""
+    if poller_metrics.metric_set:
+        poller_metrics.flush_metrics()

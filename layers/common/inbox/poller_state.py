@@ -1,0 +1,201 @@
+"""The poller's state: one item, ``pk = POLLER``, ``sk = STATE``, in the messages table.
+
+- **lease** (``leaseOwner``, ``leaseExpiresMs``): taken with a conditional update — free, expired,
+  or already ours — so two invocations never poll at once. It is taken until the invocation's own
+  deadline (plus a margin), so a crashed or timed-out invocation frees it by itself, and released
+  when an invocation ends.
+- **cursor** (``cursorMs``): the newest conversation time whose messages are all stored. Written
+  only after a round stored everything up to it, and only by the lease holder.
+- **token health** (``tokenStatus`` ``ok`` / ``rejected``, ``tokenCheckedAt``, ``tokenDetail``):
+  what the last request with the Chatrace token showed, for ``GET /instagram/config``
+  (:func:`read_poller_status`).
+- **last error** (``lastError``, ``lastErrorAt``) and ``lastRoundAt``, for the same page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from inbox.errors import InboxError, StoreUnavailable
+from inbox.normalize.timestamps import format_ms
+from inbox.store import dynamodb_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+STATE_KEY: dict[str, Any] = {"pk": {"S": "POLLER"}, "sk": {"S": "STATE"}}
+TokenStatus = Literal["ok", "rejected", "unknown"]
+MAX_DETAIL = 300
+
+
+class LeaseLost(InboxError):
+    """Another invocation holds the lease now (ours expired): stop without touching the cursor."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollerStatus:
+    """The state item as read; defaults when the poller never ran."""
+
+    token_status: TokenStatus = "unknown"  # noqa: S105 - a state, not a password
+    token_checked_at: str | None = None
+    token_detail: str | None = None
+    cursor_ms: int | None = None
+    last_round_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    lease_owner: str | None = None
+    lease_expires_ms: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What the operator API shows (no secret: the token's health, never the token)."""
+        return {
+            "token": {
+                "status": self.token_status,
+                "checkedAt": self.token_checked_at,
+                "detail": self.token_detail,
+            },
+            "cursor": format_ms(self.cursor_ms) if self.cursor_ms is not None else None,
+            "lastRoundAt": self.last_round_at,
+            "lastError": {"reason": self.last_error, "at": self.last_error_at} if self.last_error else None,
+        }
+
+
+def read_poller_status(table_name: str, client: DynamoDBClient | None = None) -> PollerStatus:
+    """The poller's state for ``GET /instagram/config`` (needs ``dynamodb:GetItem`` on the table)."""
+    return PollerState(table_name, client).read()
+
+
+class PollerState:
+    """Reads and conditional writes of the state item; AWS errors become StoreUnavailable."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client or dynamodb_client()
+
+    def read(self) -> PollerStatus:
+        with _aws("read the poller state"):
+            item = self._client.get_item(TableName=self.table_name, Key=STATE_KEY, ConsistentRead=True).get(
+                "Item"
+            )
+        return _status(item or {})
+
+    def acquire(self, owner: str, *, now_ms: int, expires_ms: int) -> PollerStatus | None:
+        """Take the lease (free, expired or ours) until ``expires_ms``; None when another holds it."""
+        attributes = self._update(
+            "SET leaseOwner = :owner, leaseExpiresMs = :expires, #kind = :kind",
+            condition="attribute_not_exists(leaseOwner) OR leaseExpiresMs < :now OR leaseOwner = :owner",
+            values={
+                ":owner": {"S": owner},
+                ":expires": {"N": str(expires_ms)},
+                ":now": {"N": str(now_ms)},
+                ":kind": {"S": "poller"},
+            },
+            names={"#kind": "kind"},
+        )
+        return None if attributes is None else _status(attributes)
+
+    def release(self, owner: str) -> None:
+        self._update(
+            "REMOVE leaseOwner, leaseExpiresMs",
+            condition="leaseOwner = :owner",
+            values={":owner": {"S": owner}},
+        )
+
+    def record_round(self, owner: str, *, cursor_ms: int | None, at: str) -> None:
+        """A round stored everything up to ``cursor_ms`` and the token worked; raises LeaseLost."""
+        values: dict[str, Any] = {":owner": {"S": owner}, ":at": {"S": at}, ":ok": {"S": "ok"}}
+        expression = "SET lastRoundAt = :at, tokenStatus = :ok, tokenCheckedAt = :at"
+        if cursor_ms is not None:
+            expression += ", cursorMs = :cursor"
+            values[":cursor"] = {"N": str(cursor_ms)}
+        if (
+            self._update(expression + " REMOVE tokenDetail", condition="leaseOwner = :owner", values=values)
+            is None
+        ):
+            raise LeaseLost("the poller lease was taken over; the cursor was not moved")
+
+    def record_token_rejected(self, *, at: str, detail: str) -> None:
+        self._update(
+            "SET tokenStatus = :rejected, tokenCheckedAt = :at, tokenDetail = :detail",
+            values={":rejected": {"S": "rejected"}, ":at": {"S": at}, ":detail": {"S": detail[:MAX_DETAIL]}},
+        )
+
+    def record_error(self, owner: str, *, at: str, reason: str) -> None:
+        self._update(
+            "SET lastError = :reason, lastErrorAt = :at",
+            condition="leaseOwner = :owner",
+            values={":owner": {"S": owner}, ":at": {"S": at}, ":reason": {"S": reason[:MAX_DETAIL]}},
+        )
+
+    def _update(
+        self,
+        expression: str,
+        *,
+        values: dict[str, Any],
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """The item's attributes after the update, or None when the condition did not hold."""
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": STATE_KEY,
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition:
+            arguments["ConditionExpression"] = condition
+        if names:
+            arguments["ExpressionAttributeNames"] = names
+        try:
+            with _aws("write the poller state"):
+                answer = self._client.update_item(**arguments)
+        except _ConditionFailed:
+            return None
+        attributes: dict[str, Any] = answer.get("Attributes", {})
+        return attributes
+
+
+class _ConditionFailed(Exception):
+    pass
+
+
+@contextmanager
+def _aws(action: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        if code == "ConditionalCheckFailedException":
+            raise _ConditionFailed from exc
+        raise StoreUnavailable(f"could not {action} ({code})", code=code) from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailable(f"could not {action} ({type(exc).__name__})", code=type(exc).__name__) from exc
+
+
+def _status(item: dict[str, Any]) -> PollerStatus:
+    def text(name: str) -> str | None:
+        value = item.get(name, {}).get("S")
+        return str(value) if value is not None else None
+
+    def number(name: str) -> int | None:
+        value = item.get(name, {}).get("N")
+        return int(value) if value is not None else None
+
+    token = text("tokenStatus")
+    return PollerStatus(
+        token_status=token if token in ("ok", "rejected") else "unknown",  # type: ignore[arg-type]
+        token_checked_at=text("tokenCheckedAt"),
+        token_detail=text("tokenDetail"),
+        cursor_ms=number("cursorMs"),
+        last_round_at=text("lastRoundAt"),
+        last_error=text("lastError"),
+        last_error_at=text("lastErrorAt"),
+        lease_owner=text("leaseOwner"),
+        lease_expires_ms=number("leaseExpiresMs"),
+    )

@@ -1,0 +1,84 @@
+"""Fixtures for the operator API (functions/config) shared by the integration tests."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+from inbox.passwords import hash_password
+from inbox_dev.events import http_api_event
+from inbox_dev.lambdas import LambdaContext
+from inbox_dev.local_aws import LocalStack
+
+ADMIN_EMAIL = "Boss@Example.com"
+ADMIN_PASSWORD = "correct horse battery staple"
+JWT_SECRET = "jwt-signing-secret-" + "0123456789abcdef" * 2
+PASSWORD_HASH = hash_password(ADMIN_PASSWORD, n=2**10)  # cheap for tests; the default is 2**16
+OPERATOR = {
+    "secrets/admin-email": ADMIN_EMAIL,
+    "secrets/admin-password-hash": PASSWORD_HASH,
+    "secrets/jwt-secret": JWT_SECRET,
+}
+JSON = {"content-type": "application/json"}
+PROTECTED = [
+    ("GET", "/instagram/config"),
+    ("PUT", "/instagram/config"),
+    ("GET", "/instagram/messages"),
+    ("GET", "/instagram/unrecognized"),
+    ("POST", "/instagram/unrecognized/" + "a" * 64 + "/replay"),
+]
+
+
+@pytest.fixture
+def config_module(stack: LocalStack) -> ModuleType:
+    """functions/config/app.py imported fresh inside moto, as a cold start would."""
+    return importlib.reload(importlib.import_module("functions.config.app"))
+
+
+class Reply:
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.status: int = result["statusCode"]
+        self.headers: dict[str, str] = result.get("headers") or {}
+        self.text: str = result.get("body") or ""
+        self.body: Any = json.loads(self.text) if self.text else None
+
+    def __repr__(self) -> str:
+        return f"Reply({self.status}, {self.text[:300]})"
+
+
+Call = Callable[..., Reply]
+
+
+@pytest.fixture
+def call(config_module: ModuleType) -> Call:
+    def invoke(
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | str | None = None,
+        token: str | None = None,
+    ) -> Reply:
+        raw = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        sent = {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https", **JSON}
+        sent.update(headers or {})
+        if token is not None:
+            sent["authorization"] = f"Bearer {token}"
+        parameters = {"id": path.split("/")[3]} if path.endswith("/replay") else None
+        event = http_api_event(method, path, headers=sent, query=query, body=raw, path_parameters=parameters)
+        return Reply(config_module.lambda_handler(event, LambdaContext("ConfigFunction", 512, 10)))
+
+    return invoke
+
+
+@pytest.fixture
+def token(call: Call) -> str:
+    reply = call("POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert reply.status == 200, reply
+    access_token: str = reply.body["accessToken"]
+    return access_token

@@ -1,0 +1,182 @@
+"""The config view shows whether secrets are set, never their values; updates are validated field by field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, get_args
+
+import pytest
+from inbox.config_api import ConfigUpdate, FieldName, base_url, checked_update, config_view
+from inbox.errors import InvalidRequest
+from inbox.normalize import fieldmap
+from inbox.settings import FunctionEnvironment, Settings
+from inbox.validation import validated
+
+ENV = FunctionEnvironment(table_name="table", settings_prefix="/chatrace-inbox")
+SECRET_VALUES = {
+    "secrets/chatrace-token": "ct-0123456789abcdefWXYZ",
+    "secrets/webhook-secret": "hook-secret-value",
+    "secrets/jwt-secret": "j" * 40,
+    "secrets/admin-email": "boss@example.com",
+    "secrets/admin-password-hash": "scrypt$1024$8$1$salt$hash",
+}
+
+
+def view(values: dict[str, str], **headers: str) -> dict[str, Any]:
+    return config_view(Settings(values), ENV, base_url=base_url(headers, domain_name=None, stage=None))
+
+
+def update(body: dict[str, Any]) -> dict[str, str]:
+    return checked_update(validated(ConfigUpdate, body))
+
+
+def refusal(body: dict[str, Any]) -> InvalidRequest:
+    with pytest.raises(InvalidRequest) as caught:
+        update(body)
+    return caught.value
+
+
+def test_the_field_names_are_the_normalizers_own() -> None:
+    assert set(get_args(FieldName)) == set(fieldmap.FIELDS)
+
+
+def test_secrets_show_only_whether_they_are_set_and_the_tokens_last_4() -> None:
+    shown = view({**SECRET_VALUES, "chatrace/account-id": "1234"}, host="api.example.com")
+    text = json.dumps(shown)
+    for value in SECRET_VALUES.values():
+        assert value not in text
+    assert shown["secrets"]["chatraceToken"] == {"set": True, "last4": "WXYZ"}
+    assert shown["secrets"]["webhookSecret"] == {"set": True}
+    assert shown["secrets"]["metaAppSecret"] == {"set": False}
+    assert shown["secrets"]["jwtSecret"] == {"set": True, "usable": True}
+    assert shown["webhook"]["checks"] == {
+        "webhookSecret": True,
+        "metaSignature": False,
+        "metaVerifyToken": False,
+    }
+    assert shown["accountId"] == "1234"
+
+
+def test_a_short_chatrace_token_shows_no_characters() -> None:
+    shown = view({"secrets/chatrace-token": "short-token"})
+    assert shown["secrets"]["chatraceToken"] == {"set": True, "last4": None}
+
+
+def test_unset_sentinels_read_as_not_set_and_polling_lists_what_is_missing() -> None:
+    shown = view({"chatrace/account-id": "-", "chatrace/inbox-url": "-", "polling/enabled": "true"})
+    assert shown["accountId"] is None
+    assert shown["polling"] == {
+        "enabled": True,
+        "intervalSeconds": 10,
+        "source": None,
+        "ready": False,
+        "missing": ["secrets/chatrace-token", "chatrace/account-id", "chatrace/inbox-url"],
+    }
+
+
+def test_a_broken_stored_field_map_is_reported_not_fatal() -> None:
+    shown = view({"fieldmap": "{not json"})
+    assert shown["fieldMap"] == {}
+    assert "not valid JSON" in shown["fieldMapProblem"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "domain", "stage", "expected"),
+    [
+        ({"host": "abc.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}, None, None,
+         "https://abc.execute-api.eu-west-1.amazonaws.com"),
+        ({"host": "localhost:3000", "x-forwarded-proto": "http"}, None, "$default", "http://localhost:3000"),
+        ({"host": "api.example.com"}, None, "prod", "https://api.example.com/prod"),
+        ({"host": "evil.com/<script>", "x-forwarded-proto": "javascript"}, "abc.execute-api.aws", None,
+         "https://abc.execute-api.aws"),
+        ({}, None, None, "https://localhost"),
+    ],
+    ids=["api-gateway", "dev-server", "named-stage", "forged-host", "nothing"],
+)  # fmt: skip
+def test_the_webhook_url_is_built_from_the_request(
+    headers: dict[str, str], domain: str | None, stage: str | None, expected: str
+) -> None:
+    assert base_url(headers, domain_name=domain, stage=stage) == expected
+
+
+def test_only_the_fields_sent_are_written() -> None:
+    assert update({"pollingEnabled": True, "pollIntervalSeconds": 15}) == {
+        "polling/enabled": "true",
+        "polling/interval-seconds": "15",
+    }
+
+
+def test_null_unsets_the_account_id_and_inbox_url() -> None:
+    assert update({"accountId": None, "inboxUrl": None}) == {
+        "chatrace/account-id": "-",
+        "chatrace/inbox-url": "-",
+    }
+
+
+def test_every_setting_is_written_in_its_stored_form() -> None:
+    written = update(
+        {
+            "accountId": 1234567,
+            "inboxUrl": "https://app.chatrace.com/php/user",
+            "pollingEnabled": False,
+            "pollIntervalSeconds": 60,
+            "tokenLifetimeSeconds": 900,
+            "fieldMap": {"senderId": ["payload.contact.id"], "text": [" payload.msg ", "items.0.text"]},
+        }
+    )
+    assert written == {
+        "chatrace/account-id": "1234567",
+        "chatrace/inbox-url": "https://app.chatrace.com/php/user",
+        "polling/enabled": "false",
+        "polling/interval-seconds": "60",
+        "auth/token-lifetime-seconds": "900",
+        "fieldmap": '{"senderId":["payload.contact.id"],"text":["payload.msg","items.0.text"]}',
+    }
+
+
+def test_a_local_inbox_url_may_use_http() -> None:
+    assert update({"inboxUrl": "http://127.0.0.1:8080/php/user"}) == {
+        "chatrace/inbox-url": "http://127.0.0.1:8080/php/user"
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"pollIntervalSeconds": 0}, "pollIntervalSeconds"),
+        ({"pollIntervalSeconds": 61}, "pollIntervalSeconds"),
+        ({"pollIntervalSeconds": "10"}, "pollIntervalSeconds"),
+        ({"pollingEnabled": "yes"}, "pollingEnabled"),
+        ({"pollingEnabled": None}, "pollingEnabled"),
+        ({"tokenLifetimeSeconds": 59}, "tokenLifetimeSeconds"),
+        ({"tokenLifetimeSeconds": 86401}, "tokenLifetimeSeconds"),
+        ({"accountId": "12ab"}, "accountId"),
+        ({"accountId": True}, "accountId"),
+        ({"inboxUrl": "ftp://app.chatrace.com"}, "inboxUrl"),
+        ({"inboxUrl": "http://app.chatrace.com/php/user"}, "inboxUrl"),
+        ({"inboxUrl": "https://user:pw@app.chatrace.com"}, "inboxUrl"),
+        ({"inboxUrl": "not a url"}, "inboxUrl"),
+        ({"fieldMap": {"sender": ["a.b"]}}, "fieldMap.sender"),
+        ({"fieldMap": {"text": []}}, "fieldMap.text"),
+        ({"fieldMap": {"text": "payload.msg"}}, "fieldMap.text"),
+        ({"fieldMap": {"text": ["a..b"]}}, "fieldMap"),
+        ({"fieldMap": {"text": [""]}}, "fieldMap.text.0"),
+        ({"fieldMap": None}, "fieldMap"),
+        ({"fieldMap": {"text": ["x" * 200] * 32}}, "fieldMap"),
+        ({"webhookSecret": "nope"}, "webhookSecret"),
+    ],
+)
+def test_bad_input_names_the_field_and_the_reason(body: dict[str, Any], field: str) -> None:
+    error = refusal(body)
+    assert error.field == field
+    assert error.reason.startswith(f"{field}: ")
+    assert len(error.reason) > len(field) + 4
+
+
+def test_an_empty_update_is_refused() -> None:
+    assert "nothing to update" in refusal({}).reason
+
+
+def test_a_refusal_never_quotes_the_value_sent() -> None:
+    error = refusal({"accountId": "my-secret-looking-value"})
+    assert "my-secret-looking-value" not in error.reason
