@@ -95,6 +95,12 @@ main() {
             log "sam validate --lint …"
             # --lint runs cfn-lint locally and needs no region (plain `sam validate` does).
             "${sam_bin}" validate --lint "$@" || status=$?
+            # cfn-lint again with its informational rules too (IAM and security best practices
+            # beyond the errors and warnings sam's --lint reports). It ships with aws-sam-cli.
+            if [[ ${status} -eq 0 ]]; then
+                log "cfn-lint --include-checks I …"
+                "${tools_dir}/uv/aws-sam-cli/bin/cfn-lint" --include-checks I -- template.yaml || status=$?
+            fi
             ;;
         build)
             if [[ " $* " != *" --use-container "* && " $* " != *" -u "* ]]; then
