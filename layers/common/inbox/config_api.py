@@ -46,6 +46,7 @@ from inbox.settings import (
     WEBHOOK_SECRET,
     FunctionEnvironment,
     Settings,
+    read_field_map,
 )
 
 if TYPE_CHECKING:
@@ -160,20 +161,6 @@ def read_int(settings: Settings, name: str, default: int, bounds: tuple[int, int
 
 def token_lifetime(settings: Settings) -> int:
     return read_int(settings, TOKEN_LIFETIME_SECONDS, DEFAULT_TOKEN_LIFETIME, TOKEN_LIFETIME_RANGE)
-
-
-def read_field_map(settings: Settings) -> tuple[dict[str, Any], str | None]:
-    """The stored field map as the normalizer gets it, and what is wrong with it (None when fine)."""
-    text = settings.get(FIELD_MAP)
-    if text is None:
-        return {}, None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}, "the stored field map is not valid JSON; the normalizer ignores it"
-    if not isinstance(value, dict):
-        return {}, "the stored field map is not a JSON object; the normalizer ignores it"
-    return value, None
 
 
 # ------------------------------------------------------------------------------------------ update

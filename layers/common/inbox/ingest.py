@@ -8,7 +8,6 @@ DynamoDB are unavailable — so a sender retries and nothing is acknowledged tha
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,13 +20,13 @@ from inbox.models import NormalizedMessage
 from inbox.normalize import normalize
 from inbox.observability import MetricName, logger, metrics, text_preview
 from inbox.settings import (
-    FIELD_MAP,
     META_APP_SECRET,
     META_VERIFY_TOKEN,
     WEBHOOK_SECRET,
     FunctionEnvironment,
     Settings,
     load_settings,
+    read_field_map,
 )
 from inbox.store import MessageStore
 
@@ -97,7 +96,10 @@ def _store_delivery(
     now: datetime,
     request: WebhookRequest,
 ) -> Answer:
-    result = normalize(parsed.body, received_at=now, source="webhook", field_map=_field_map(settings))
+    field_map, problem = read_field_map(settings)
+    if problem:
+        logger.warning(problem)
+    result = normalize(parsed.body, received_at=now, source="webhook", field_map=field_map or None)
     delivery_log = {
         "mediaType": parsed.media_type,
         "size": len(parsed.raw),
@@ -105,38 +107,46 @@ def _store_delivery(
         "format": result.format,
         "auth": auth,
     }
-    if not result.recognized:
+
+    def keep(reason: str) -> None:
         store.keep_raw(
             parsed.raw,
-            reason="unrecognized",
+            reason=reason,
             media_type=parsed.media_type,
             received_at=now,
             ttl_days=env.unrecognized_ttl_days,
             request_id=request.request_id,
         )
         metrics.add_metric(name=MetricName.UNRECOGNIZED_BODIES, unit="Count", value=1)
+
+    if not result.recognized:
+        keep("unrecognized")
         logger.warning("delivery received", extra={**delivery_log, "outcome": "unrecognized"})
         return Answer(202, {"status": "unrecognized"})
 
-    answered = [_store_message(message, store) for message in result.messages]
+    status, answered = store_messages(result.messages, store)
     if result.unrecognizedParts:
-        store.keep_raw(
-            parsed.raw,
-            reason="partly unrecognized",
-            media_type=parsed.media_type,
-            received_at=now,
-            ttl_days=env.unrecognized_ttl_days,
-            request_id=request.request_id,
-        )
-        metrics.add_metric(name=MetricName.UNRECOGNIZED_BODIES, unit="Count", value=1)
-    status = _overall_status([item["status"] for item in answered])
+        keep("partly unrecognized")
     if status == "ignored":
         metrics.add_metric(name=MetricName.IGNORED_DELIVERIES, unit="Count", value=1)
     logger.info("delivery received", extra={**delivery_log, "outcome": status, "messages": len(answered)})
     return Answer(200, {"status": status, "messages": answered})
 
 
-def _store_message(message: NormalizedMessage, store: MessageStore) -> dict[str, Any]:
+def store_messages(
+    messages: Sequence[NormalizedMessage], store: MessageStore, **log_fields: object
+) -> tuple[str, list[dict[str, Any]]]:
+    """Store each message through the one write path; the overall status and each message's answer.
+
+    Shared by the webhook and the replay of kept bodies, so both log and count alike.
+    """
+    answered = [_store_message(message, store, log_fields) for message in messages]
+    return _overall_status([item["status"] for item in answered]), answered
+
+
+def _store_message(
+    message: NormalizedMessage, store: MessageStore, log_fields: dict[str, object]
+) -> dict[str, Any]:
     outcome = store.put_message(message)
     metrics.add_metric(
         name=MetricName.MESSAGES_STORED if outcome == "stored" else MetricName.DUPLICATES,
@@ -152,6 +162,7 @@ def _store_message(message: NormalizedMessage, store: MessageStore) -> dict[str,
             "textPreview": text_preview(message.text),
             "attachments": len(message.attachments),
             "outcome": outcome,
+            **log_fields,
         },
     )
     return {**message.to_json(), "status": outcome}
@@ -207,20 +218,6 @@ def _unavailable(reason: str) -> Answer:
         {"error": "temporarily unavailable, retry later", "detail": reason},
         {"Retry-After": RETRY_AFTER_SECONDS},
     )
-
-
-def _field_map(settings: Settings) -> dict[str, list[str]] | None:
-    text = settings.get(FIELD_MAP)
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        logger.warning("the field map parameter is not valid JSON; ignoring it")
-        return None
-    if not isinstance(value, dict):
-        return None
-    return {str(k): [str(p) for p in v] for k, v in value.items() if isinstance(v, list)} or None
 
 
 def _top_level_keys(body: object) -> list[str] | str:

@@ -14,23 +14,21 @@ request was understood but could not be carried out, and a client need not parse
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from inbox import delivery
 from inbox.errors import InvalidRequest, NotFound, RejectedDelivery
 from inbox.http import Answer
+from inbox.ingest import store_messages
 from inbox.message_reader import MessageReader
-from inbox.models import NormalizedMessage
 from inbox.normalize import normalize
-from inbox.observability import MetricName, logger, metrics
+from inbox.observability import logger
 from inbox.paging import decode_cursor, encode_cursor
-from inbox.settings import FIELD_MAP, Settings
+from inbox.settings import Settings, read_field_map
 from inbox.store import MessageStore
 from inbox.validation import validated
 
@@ -119,48 +117,16 @@ def replay(raw_id: str, *, reader: MessageReader, store: MessageStore, settings:
     except RejectedDelivery as rejection:
         return _still_unrecognized(raw_id, rejection.reason)
     received_at = _arrival(kept.receivedAt)
-    result = normalize(parsed.body, received_at=received_at, source="webhook", field_map=field_map(settings))
+    field_map, _ = read_field_map(settings)
+    result = normalize(parsed.body, received_at=received_at, source="webhook", field_map=field_map or None)
     if not result.recognized:
         return _still_unrecognized(raw_id, "no adapter and no field map entry recognizes this body")
-    answered = [_store(message, store) for message in result.messages]
-    statuses = [item["status"] for item in answered]
-    status = "stored" if "stored" in statuses else "duplicate" if statuses else "ignored"
+    status, answered = store_messages(result.messages, store, replay=True)
     logger.info(
         "kept body replayed",
         extra={"rawId": raw_id, "format": result.format, "outcome": status, "messages": len(answered)},
     )
     return Answer(200, {"status": status, "messages": answered, "replayOf": raw_id})
-
-
-def field_map(settings: Settings) -> dict[str, Any] | None:
-    """Today's field map, read as the webhook reads it (anything unusable means no field map)."""
-    text = settings.get(FIELD_MAP)
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) and value else None
-
-
-def _store(message: NormalizedMessage, store: MessageStore) -> dict[str, Any]:
-    outcome = store.put_message(message)
-    metrics.add_metric(
-        name=MetricName.MESSAGES_STORED if outcome == "stored" else MetricName.DUPLICATES,
-        unit="Count",
-        value=1,
-    )
-    logger.info(
-        "message " + outcome,
-        extra={
-            "senderId": message.senderId,
-            "messageId": message.messageId,
-            "outcome": outcome,
-            "replay": True,
-        },
-    )
-    return {**message.to_json(), "status": outcome}
 
 
 def _still_unrecognized(raw_id: str, reason: str) -> Answer:

@@ -9,12 +9,13 @@ and a failed read is an error — the two are never confused.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inbox.errors import SettingsUnavailable
 
@@ -118,6 +119,23 @@ class Settings:
 
     def is_set(self, name: str) -> bool:
         return self.get(name) is not None
+
+
+def read_field_map(settings: Settings) -> tuple[dict[str, Any], str | None]:
+    """The stored field map as the normalizer gets it, and what is wrong with it (None when fine).
+
+    Every reader (webhook, replay, config endpoint) goes through here, so all see the same map.
+    """
+    text = settings.get(FIELD_MAP)
+    if text is None:
+        return {}, None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}, "the stored field map is not valid JSON; the normalizer ignores it"
+    if not isinstance(value, dict):
+        return {}, "the stored field map is not a JSON object; the normalizer ignores it"
+    return value, None
 
 
 @cache
