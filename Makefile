@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 FAKE_CHATRACE_PORT ?= 3100
 URL ?= http://localhost:$(PORT)/instagram/webhook
-STACK_NAME ?= chatrace-inbox
 CONFIG_ENV ?= default
+# The stack samconfig.toml deploys for CONFIG_ENV (make secrets and make logs act on it).
+STACK_NAME ?= $(if $(filter prod,$(CONFIG_ENV)),chatrace-inbox-prod,chatrace-inbox)
 
 .PHONY: help venv dev fake-chatrace test lint format typecheck pytest unit integration e2e validate build bench load \
-        send-samples secrets deploy clean
+        send-samples secrets deploy logs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,8 +67,11 @@ send-samples: venv ## post every samples/webhook/*.json to URL (default the loca
 secrets: venv ## create or rotate the deployed stack's secrets (STACK_NAME=…, ARGS="--status" etc.); never echoed
 	@$(PY) -m inbox_dev.secrets --stack $(STACK_NAME) $(ARGS)
 
-deploy: build ## sam deploy (CONFIG_ENV=prod for the prod environment of samconfig.toml)
-	@scripts/sam-tools.sh sam deploy --config-env $(CONFIG_ENV)
+deploy: build ## sam deploy (CONFIG_ENV=prod for samconfig.toml's prod; ARGS="--guided" the first time)
+	@scripts/sam-tools.sh sam deploy --config-env $(CONFIG_ENV) $(ARGS)
+
+logs: ## tail the deployed stack's logs, every function and the API (ARGS="-n PollerFunction --filter …")
+	@scripts/sam-tools.sh sam logs --config-env $(CONFIG_ENV) --stack-name $(STACK_NAME) --tail $(ARGS)
 
 clean: ## remove the venv, SAM's build folder and caches
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox.http import json_response, to_response, unexpected_error
 from inbox.message_reader import MessageReader
-from inbox.observability import logger, metrics
+from inbox.observability import logger, metrics, trace_handler
 from inbox.operator_api import OperatorApi, OperatorRequest
 from inbox.settings import function_environment
 from inbox.store import MessageStore
@@ -64,7 +64,18 @@ def replay(raw_id: str) -> Response[str]:
     return to_response(api.replay(request(), raw_id))
 
 
+@app.get("/instagram/conversations")
+def list_conversations() -> Response[str]:
+    return to_response(api.list_conversations(request(), now=datetime.now(UTC)))
+
+
+@app.post("/instagram/conversations/<sender_id>/reply")
+def reply(sender_id: str) -> Response[str]:
+    return to_response(api.reply(request(), sender_id, now=datetime.now(UTC)))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
+@trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

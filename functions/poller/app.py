@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from inbox.observability import logger
+from inbox.observability import logger, trace_handler
 from inbox.poller import LambdaClock, run_invocation
 from inbox.poller_state import PollerState
 from inbox.settings import function_environment
@@ -19,8 +20,9 @@ logger.info("service initialized", extra={"table": env.table_name, "settingsPref
 
 
 # No @metrics.log_metrics: inbox.poller publishes its metrics after every round (and when the
-# invocation ends), since one invocation lasts a minute.
-@logger.inject_lambda_context
+# invocation ends), since one invocation lasts a minute. The correlation id is the schedule event's id.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary = run_invocation(
         env=env, store=store, state=state, clock=LambdaClock(context), owner=context.aws_request_id

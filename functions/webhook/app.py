@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox.http import json_response, to_response, unexpected_error
 from inbox.ingest import WebhookRequest, answer_handshake, receive_delivery
-from inbox.observability import logger, metrics
+from inbox.observability import logger, metrics, trace_handler
 from inbox.settings import function_environment
 from inbox.store import MessageStore
 
@@ -40,5 +40,6 @@ def meta_handshake() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
+@trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -50,6 +50,7 @@ FUNCTION_TYPE: Final = "AWS::Serverless::Function"
 LAYER_TYPE: Final = "AWS::Serverless::LayerVersion"
 TABLE_TYPE: Final = "AWS::DynamoDB::Table"
 PARAMETER_TYPE: Final = "AWS::SSM::Parameter"
+EVENT_BUS_TYPE: Final = "AWS::Events::EventBus"
 
 # Lambda's defaults when neither Globals nor the function set them.
 DEFAULT_TIMEOUT: Final = 3
@@ -577,6 +578,23 @@ def schedules(template: Mapping[str, Any], ctx: Context) -> list[Schedule]:
                 enabled = str(properties.get("State", "ENABLED")).upper() == "ENABLED"
             found.append(Schedule(event_name, str(expression), enabled, properties.get("Input"), spec))
     return found
+
+
+def event_bus_names(template: Mapping[str, Any], ctx: Context) -> dict[str, str]:
+    """Logical id → name of every AWS::Events::EventBus (its ``Name``, which ``Ref`` returns)."""
+    return {
+        logical_id: _scalar_str(_properties(resource, ctx).get("Name") or ctx.physical_name(logical_id))
+        for logical_id, resource in _resources(template, ctx, EVENT_BUS_TYPE)
+    }
+
+
+def stream_consumers(template: Mapping[str, Any], ctx: Context) -> list[FunctionSpec]:
+    """Every function with a ``DynamoDB`` (stream) event."""
+    return [
+        _function_spec(template, ctx, logical_id, resource)
+        for logical_id, resource in _resources(template, ctx, FUNCTION_TYPE)
+        if any(True for _ in _events(resource, ("DynamoDB",)))
+    ]
 
 
 _RATE: Final = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")

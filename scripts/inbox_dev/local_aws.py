@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ SECRET_VARIABLES: Mapping[str, str] = {
 PARAMETER_VARIABLES: Mapping[str, str] = {
     "INBOX_CHATRACE_ACCOUNT_ID": "ChatraceAccountId",
     "INBOX_CHATRACE_INBOX_URL": "ChatraceInboxUrl",
+    "INBOX_CHATRACE_API_URL": "ChatraceApiUrl",
     "INBOX_POLL_INTERVAL_SECONDS": "PollIntervalSeconds",
     "INBOX_POLLING_ENABLED": "PollingEnabled",
 }
@@ -59,6 +60,7 @@ class LocalStack:
     table_names: dict[str, str]
     settings_prefix: str
     seeded_secrets: tuple[str, ...]
+    event_bus_names: dict[str, str] = field(default_factory=dict)
 
 
 def use_fake_credentials(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
@@ -102,12 +104,13 @@ def provision(
     )
     tables = cfn.table_definitions(template, base)
     table_names = {table.logical_id: table.name for table in tables}
+    buses = cfn.event_bus_names(template, base)
     context = cfn.Context.for_template(
         template,
         stack_name=stack_name,
         region=region,
         overrides=parameter_overrides,
-        physical_names=table_names,
+        physical_names={**table_names, **buses},
         attributes={
             f"{table.logical_id}.Arn": f"arn:aws:dynamodb:{region}:123456789012:table/{table.name}"
             for table in tables
@@ -121,6 +124,9 @@ def provision(
                 TableName=table.name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
+    events = boto3.client("events", region_name=region)
+    for bus in buses.values():
+        events.create_event_bus(Name=bus)
     ssm = boto3.client("ssm", region_name=region)
     for parameter in cfn.ssm_parameters(template, context):
         ssm.put_parameter(**parameter, Overwrite=True)
@@ -130,7 +136,7 @@ def provision(
     secrets = {**secrets, **(extra_secrets or {})}
     for name, value in secrets.items():
         ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type="SecureString", Overwrite=True)
-    return LocalStack(template, context, table_names, prefix, tuple(sorted(secrets)))
+    return LocalStack(template, context, table_names, prefix, tuple(sorted(secrets)), buses)
 
 
 _WRITE_LOCK = threading.RLock()

@@ -33,6 +33,7 @@ from inbox_dev.local_aws import (
     provision,
 )
 from inbox_dev.secrets import DevOperator, banner_lines, dev_operator
+from inbox_dev.streams import StreamFeeder, install_insert_hook
 
 # API Gateway refuses payloads over 10 MB before any function sees them.
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
@@ -190,6 +191,29 @@ def run_schedules(api: LocalApi, stop: threading.Event) -> list[threading.Thread
     return threads
 
 
+def start_event_feed(api: LocalApi) -> StreamFeeder | None:
+    """The table's stream, emulated (inbox_dev.streams): new messages → the template's stream
+    consumer, which publishes to the (moto) event bus; each published event is printed."""
+    consumers = cfn.stream_consumers(api.stack.template, api.stack.context)
+    if not consumers:
+        return None
+    from inbox.events import DETAIL_TYPE, SOURCE, new_inbound_message
+
+    function = api._function(consumers[0])
+    bus = function.spec.environment.get("EVENT_BUS_NAME", "?")
+
+    def show(record: dict[str, Any]) -> None:
+        message = new_inbound_message(record)
+        if message is not None:
+            detail = json.dumps(message.to_json(), ensure_ascii=False)
+            # one write, so a log line from another thread never lands inside it
+            sys.stdout.write(f"[event] {SOURCE} / {DETAIL_TYPE} → {bus}: {detail}\n")
+            sys.stdout.flush()
+
+    install_insert_hook()
+    return StreamFeeder(function.invoke, on_published=show).start()
+
+
 def scheduled_event(rule: str) -> dict[str, Any]:
     from datetime import UTC, datetime
 
@@ -217,6 +241,9 @@ def banner(api: LocalApi, base_url: str, operator: DevOperator | None = None) ->
     ]
     if api.schedules:
         lines += ["Schedules:", *(f"  {s.expression:<18} → {f.name}" for s, f in api.schedules)]
+    for spec in cfn.stream_consumers(api.stack.template, api.stack.context):
+        bus = spec.environment.get("EVENT_BUS_NAME")
+        lines.append(f"Events: new inbound messages → {spec.logical_id} → bus {bus} ([event] lines)")
     lines += ["", "Settings (from the environment; unset = that check is off):"]
     for variable, name in SECRET_VARIABLES.items():
         state = "set" if name in api.stack.seeded_secrets else "not set"
@@ -294,12 +321,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         run_schedules(api, stop)
+        feeder = start_event_feed(api)
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             pass
         finally:
             stop.set()
+            if feeder is not None:
+                feeder.stop()
             server.server_close()
             print("\nstopped", flush=True)
     return 0

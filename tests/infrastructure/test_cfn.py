@@ -292,6 +292,8 @@ def test_ssm_parameters_live_under_the_stack_prefix_with_the_unset_sentinel(
     assert set(parameters) == {
         "/inbox-test/chatrace/account-id",
         "/inbox-test/chatrace/inbox-url",
+        "/inbox-test/chatrace/api-url",
+        "/inbox-test/chatrace/reply-channel",
         "/inbox-test/polling/enabled",
         "/inbox-test/polling/interval-seconds",
         "/inbox-test/fieldmap",

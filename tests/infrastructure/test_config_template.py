@@ -14,6 +14,8 @@ ROUTES = {
     ("GET", "/instagram/messages"),
     ("GET", "/instagram/unrecognized"),
     ("POST", "/instagram/unrecognized/{id}/replay"),
+    ("GET", "/instagram/conversations"),
+    ("POST", "/instagram/conversations/{senderId}/reply"),
 }
 
 

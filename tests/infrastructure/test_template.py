@@ -142,7 +142,9 @@ def test_common_layer_is_built_by_sam_for_arm64(resources: dict[str, Any], repo_
     assert props["CompatibleRuntimes"] == ["python3.13"]
     assert props["CompatibleArchitectures"] == ["arm64"]
     assert props["RetentionPolicy"] == "Delete"
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # layers/common/Makefile builds it as SAM's python3.13 builder would, plus the X-Ray SDK without
+    # botocore (tests/infrastructure/test_observability_template.py checks the Makefile).
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert (repo_root / "layers/common/requirements.txt").is_file()
     assert (repo_root / "layers/common/inbox/__init__.py").is_file()
 
@@ -260,7 +262,7 @@ def test_no_resource_has_a_hard_coded_name(resources: dict[str, Any]) -> None:
 
 def test_settings_are_plain_strings_under_the_stack_prefix(resources: dict[str, Any]) -> None:
     parameters = of_type(resources, "AWS::SSM::Parameter")
-    assert len(parameters) == 6
+    assert len(parameters) == 8
     for logical_id, resource in parameters.items():
         props = properties(resource)
         assert props["Type"] == "String", logical_id
@@ -280,11 +282,15 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "LogLevel": "INFO",
         "ChatraceAccountId": "",
         "ChatraceInboxUrl": "",
+        "ChatraceApiUrl": "https://api.chatrace.com",
+        "ChatraceReplyChannel": "instagram",
         "PollingEnabled": "false",
         "PollIntervalSeconds": 10,
         "TokenLifetimeSeconds": 3600,
         "UnrecognizedRetentionDays": 30,
         "LogRetentionDays": 30,
+        "AlarmEmail": "",
+        "DeliveryGapAlarmThreshold": 1,
     }
     assert template["Parameters"]["PollingEnabled"]["AllowedValues"] == ["true", "false"]
 

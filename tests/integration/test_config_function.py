@@ -756,3 +756,19 @@ class TestSecretHygiene:
             assert value not in logged, value
             assert value not in answered, value
             assert value.lower() not in logged.lower()
+
+
+def test_config_shows_the_pollers_token_health(call: Call, token: str, table_name: str) -> None:
+    from inbox.poller_state import PollerState
+
+    before = call("GET", "/instagram/config", token=token)
+    assert before.body["polling"]["status"]["token"]["status"] == "unknown"
+    PollerState(table_name, boto3.client("dynamodb")).record_token_rejected(
+        at="2026-11-25T03:00:00Z", detail="Chatrace answered 401"
+    )
+    after = call("GET", "/instagram/config", token=token)
+    assert after.body["polling"]["status"]["token"] == {
+        "status": "rejected",
+        "checkedAt": "2026-11-25T03:00:00Z",
+        "detail": "Chatrace answered 401",
+    }

@@ -80,6 +80,7 @@ def test_answer_carries_the_normalized_message(invoke_webhook: Invoke) -> None:
         "source": "webhook",
         "format": "flat",
         "receivedAt": body["messages"][0]["receivedAt"],
+        "direction": "inbound",
         "status": "stored",
     }
 

@@ -214,6 +214,7 @@ def test_a_polled_message_is_normalized_like_any_other() -> None:
         "source": "poller",
         "format": "inbox",
         "receivedAt": "2024-11-13T12:01:05Z",
+        "direction": "inbound",
     }
 
 

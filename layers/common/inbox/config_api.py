@@ -80,7 +80,15 @@ _ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
 # ------------------------------------------------------------------------------------------ view
 
 
-def config_view(settings: Settings, env: FunctionEnvironment, *, base_url: str) -> dict[str, Any]:
+def config_view(
+    settings: Settings,
+    env: FunctionEnvironment,
+    *,
+    base_url: str,
+    poller_status: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What an operator needs to check the setup; ``poller_status`` is the poller's own record of its
+    last round and of the Chatrace token's health (ok / rejected, with the time)."""
     token = settings.get(CHATRACE_TOKEN)
     account_id = settings.get(CHATRACE_ACCOUNT_ID)
     inbox_url = settings.get(CHATRACE_INBOX_URL)
@@ -119,6 +127,7 @@ def config_view(settings: Settings, env: FunctionEnvironment, *, base_url: str) 
             "source": inbox_url,
             "ready": polling_enabled and not missing,
             "missing": missing,
+            "status": poller_status,
         },
         "fieldMap": field_map,
         "fieldMapProblem": field_map_problem,

@@ -18,7 +18,7 @@ from inbox.errors import MissingSecret, RejectedDelivery, SettingsUnavailable, S
 from inbox.http import Answer
 from inbox.models import NormalizedMessage
 from inbox.normalize import normalize
-from inbox.observability import MetricName, logger, metrics, text_preview
+from inbox.observability import MetricName, count_rejected_delivery, logger, metrics, text_preview
 from inbox.settings import (
     META_APP_SECRET,
     META_VERIFY_TOKEN,
@@ -186,7 +186,7 @@ def _reject(
     now: datetime,
     request: WebhookRequest,
 ) -> Answer:
-    metrics.add_metric(name=MetricName.REJECTED_DELIVERIES, unit="Count", value=1)
+    count_rejected_delivery(rejection.status_code)
     logger.warning(
         "delivery rejected",
         extra={

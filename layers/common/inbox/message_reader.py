@@ -19,12 +19,12 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import StoreUnavailable
-from inbox.models import Attachment, NormalizedMessage, Source
+from inbox.models import Attachment, NormalizedMessage, ReplyStatus, Source
 from inbox.store import MESSAGES_PARTITION, RAW_PARTITION, dynamodb_client
 
 if TYPE_CHECKING:
@@ -193,9 +193,12 @@ def message_from_item(item: Item) -> NormalizedMessage:
         text=_optional(item, "text"),
         attachments=attachments,
         timestamp=_s(item, "timestamp"),
-        source=cast(Source, source) if source in ("webhook", "poller") else "webhook",
+        source=cast(Source, source) if source in get_args(Source) else "webhook",
         format=_s(item, "format"),
         receivedAt=_s(item, "receivedAt"),
+        direction="outbound" if _s(item, "direction") == "outbound" else "inbound",
+        status=cast(ReplyStatus | None, _optional(item, "status")),
+        error=_optional(item, "error"),
     )
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Source = Literal["webhook", "poller"]
+Source = Literal["webhook", "poller", "operator"]
+Direction = Literal["inbound", "outbound"]
+ReplyStatus = Literal["sending", "sent", "failed"]
 DeliveryStatus = Literal["stored", "duplicate", "ignored", "unrecognized"]
 
 
@@ -26,7 +28,11 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NormalizedMessage:
-    """One inbound Instagram message, whatever body it came in (see DESIGN.md's table)."""
+    """One Instagram message, whatever body it came in (see DESIGN.md's table).
+
+    Inbound messages come from the customer; an ``outbound`` one is an operator's reply sent through
+    Chatrace (``source`` ``operator``), with its delivery ``status`` and, when it failed, ``error``.
+    """
 
     messageId: str
     senderId: str
@@ -37,6 +43,9 @@ class NormalizedMessage:
     source: Source = "webhook"
     format: str
     receivedAt: str
+    direction: Direction = "inbound"
+    status: ReplyStatus | None = None
+    error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape (API answers and logs), in the documented field order."""
@@ -50,6 +59,8 @@ class NormalizedMessage:
             "source": self.source,
             "format": self.format,
             "receivedAt": self.receivedAt,
+            "direction": self.direction,
+            **({"status": self.status, "error": self.error} if self.direction == "outbound" else {}),
         }
 
 

@@ -22,8 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from inbox import config_api, delivery, jwt_auth, messages_api, operator_login
+import httpx
+
+from inbox import config_api, conversations, delivery, jwt_auth, messages_api, operator_login, replies
 from inbox.config_api import ConfigUpdate, ParameterWriter
+from inbox.conversations import ConversationReader
 from inbox.errors import (
     InvalidRequest,
     MissingSecret,
@@ -37,6 +40,7 @@ from inbox.errors import (
 from inbox.http import Answer
 from inbox.message_reader import MessageReader
 from inbox.observability import MetricName, logger, metrics
+from inbox.poller_state import read_poller_status
 from inbox.settings import FunctionEnvironment, Settings, load_settings
 from inbox.store import MessageStore
 from inbox.validation import validated
@@ -68,10 +72,13 @@ class OperatorApi:
         store: MessageStore,
         reader: MessageReader,
         parameters: ParameterWriter | None = None,
+        chatrace_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.env = env
         self.store = store
         self.reader = reader
+        self.conversations = ConversationReader(reader.table_name, reader._client)
+        self.chatrace_transport = chatrace_transport
         self.parameters = parameters or ParameterWriter(env.settings_prefix)
         self.issuer = jwt_auth.issuer_for(env.settings_prefix)
 
@@ -108,6 +115,26 @@ class OperatorApi:
             request,
             lambda settings: messages_api.replay(
                 raw_id, reader=self.reader, store=self.store, settings=settings
+            ),
+        )
+
+    def list_conversations(self, request: OperatorRequest, *, now: datetime) -> Answer:
+        return self._run(
+            request, lambda _: conversations.list_conversations(request.query, self.conversations, now=now)
+        )
+
+    def reply(self, request: OperatorRequest, sender_id: str, *, now: datetime) -> Answer:
+        return self._run(
+            request,
+            lambda settings: replies.reply(
+                sender_id,
+                json_body(request),
+                request.headers,
+                store=self.store,
+                reader=self.conversations,
+                settings=settings,
+                now=now,
+                transport=self.chatrace_transport,
             ),
         )
 
@@ -149,7 +176,8 @@ class OperatorApi:
 
     def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:
         base = config_api.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)
-        return config_api.config_view(settings, self.env, base_url=base)
+        poller = read_poller_status(self.env.table_name).to_json()
+        return config_api.config_view(settings, self.env, base_url=base, poller_status=poller)
 
 
 def json_body(request: OperatorRequest) -> dict[str, object]:

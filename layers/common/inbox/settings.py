@@ -38,6 +38,8 @@ FIELD_MAP = "fieldmap"
 # Names of the plain String parameters the template creates (the operator API may rewrite them).
 CHATRACE_ACCOUNT_ID = "chatrace/account-id"
 CHATRACE_INBOX_URL = "chatrace/inbox-url"
+CHATRACE_API_URL = "chatrace/api-url"
+CHATRACE_REPLY_CHANNEL = "chatrace/reply-channel"
 POLLING_ENABLED = "polling/enabled"
 POLL_INTERVAL_SECONDS = "polling/interval-seconds"
 TOKEN_LIFETIME_SECONDS = "auth/token-lifetime-seconds"  # noqa: S105

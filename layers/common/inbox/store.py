@@ -1,4 +1,4 @@
-"""The one write path for messages, shared by the webhook and the poller.
+r"""The one write path for messages, shared by the webhook and the poller.
 
 Table design (one table, on demand; see docs/architecture.md):
 
@@ -32,6 +32,19 @@ How a message is written (:meth:`MessageStore.write_message`), race-free without
    *each* item it read, so a concurrent writer that changed any of them makes it fail and the
    store re-reads and decides again (optimistic concurrency; DynamoDB serializes the
    transactions). The first writer wins and keeps its ``source``.
+
+Conversations (one row per sender, see :mod:`inbox.conversations`): ``pk = CONV#<senderId>``,
+``sk = CONV``, listed newest activity first on ``gsi2`` partition ``CONV`` with
+``gsi2sk = <last activity, always with .fff>#<senderId>`` (the fixed width keeps string order equal
+to time order; message times are stored with or without milliseconds). Every transaction that
+*stores* a message also ``ADD``\ s one to its conversation's ``messageCount`` — so the count is exact,
+a duplicate never counts and nothing is ever recounted. After the commit, one conditional
+UpdateItem sets the ``last*`` fields only when this message is newer than the one they describe
+(``lastMessageMs``, ties broken by id), and raises ``lastInboundMs`` / ``lastAnsweredMs`` the same
+way, so concurrent deliveries in any order end with the newest message, whoever commits last. If
+the process died between the two, the count is still right and the next message repairs the rest.
+Outbound replies are stored by id alone: they never take part in content matching (a customer's
+"ok" must never be taken for the operator's "ok").
 """
 
 from __future__ import annotations
@@ -68,9 +81,10 @@ class WriteResult:
     matched_on: Literal["id", "content"] | None = None
 
 
-# gsi2's partition for messages and for kept bodies (see the module docstring).
+# gsi2's partition for messages, kept bodies and conversations (see the module docstring).
 MESSAGES_PARTITION = "MSG"
 RAW_PARTITION = "RAW"
+CONVERSATIONS_PARTITION = "CONV"
 
 # A DynamoDB item may hold 400 KB; keep the raw body well inside that.
 MAX_RAW_BYTES = 300 * 1024
@@ -97,12 +111,19 @@ class MessageStore:
 
     def write_message(self, message: NormalizedMessage) -> WriteResult:
         """The one write path (module docstring): stored, or the duplicate of which record and why."""
+        result = self._write(message)
+        if result.outcome == "stored":
+            self.touch_conversation(message)
+        return result
+
+    def _write(self, message: NormalizedMessage) -> WriteResult:
         item = _message_item(message)
-        fingerprint = Fingerprint.of(message)
-        if fingerprint is None:  # a timestamp that cannot be read back: by id alone
-            return WriteResult("stored") if self._put_if_new(item) else _duplicate_by_id(message)
+        fingerprint = Fingerprint.of(message) if message.direction == "inbound" else None
+        if fingerprint is None:  # a reply, or a timestamp that cannot be read back: by id alone
+            return WriteResult("stored") if self._put_message(item) else _duplicate_by_id(message)
         actions = [
             self._put_new(item),
+            self._count_in_conversation(item),
             self._put_fingerprint(fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None),
             *(
                 self._check_version(fingerprint.key, b, None)
@@ -207,7 +228,7 @@ class MessageStore:
         """Store the message and add it to its hour's entries, if no item of the window changed."""
         version, entries = buckets[fingerprint.bucket]
         if len(entries) >= MAX_ENTRIES:
-            return "stored" if self._put_if_new(item) else "exists"
+            return "stored" if self._put_message(item) else "exists"
         others = [
             self._check_version(fingerprint.key, b, buckets[b][0])
             for b in fingerprint.window
@@ -220,6 +241,7 @@ class MessageStore:
                     fingerprint, fingerprint.bucket, [*entries, fingerprint.entry()], version=version
                 ),
                 *others,
+                self._count_in_conversation(item),
             ]
         )
         if reasons is None:
@@ -243,6 +265,126 @@ class MessageStore:
         if not found:
             return None, []
         return int(found["ver"]["N"]), [_entry_of(value) for value in found.get("entries", {}).get("L", [])]
+
+    def _put_message(self, item: dict[str, Any]) -> bool:
+        """Store a message by id alone, counted in its conversation in the same transaction."""
+        for attempt in range(_MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter, not a secret
+            reasons = self._transact([self._put_new(item), self._count_in_conversation(item)])
+            if reasons is None:
+                return True
+            if reasons[0] == _CONDITION_FAILED:
+                return False
+        raise StoreUnavailable(
+            f"the conversation kept changing under {_MAX_ATTEMPTS} attempts", code="ConversationContention"
+        )
+
+    def _count_in_conversation(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Transaction action: one more message in the sender's conversation (created on the first)."""
+        sender = item["senderId"]["S"]
+        values: dict[str, Any] = {
+            ":one": {"N": "1"},
+            ":kind": {"S": "conversation"},
+            ":sender": sender_value(sender),
+            ":part": {"S": CONVERSATIONS_PARTITION},
+            ":sk": {"S": f"{sort_stamp(_epoch_ms(item) or 0)}#{sender}"},
+        }
+        expression = (
+            "SET #kind = :kind, senderId = :sender, gsi2pk = :part, gsi2sk = if_not_exists(gsi2sk, :sk)"
+        )
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": conversation_key(sender),
+                "UpdateExpression": expression + " ADD messageCount :one",
+                "ExpressionAttributeNames": {"#kind": "kind"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def touch_conversation(self, message: NormalizedMessage, *, answered: bool = False) -> None:
+        """After a stored message (or a reply Chatrace accepted, ``answered``): move the conversation's
+        ``last*`` fields forward if this message is newer, and raise its inbound / answered marks.
+
+        Conditional UpdateItems, so concurrent writers in any order keep the newest. A failure here
+        is logged, never raised: the message is stored and counted, the next one repairs the rest.
+        """
+        ms = _epoch_ms({"timestamp": {"S": message.timestamp}, "receivedAt": {"S": message.receivedAt}})
+        if ms is None:
+            return
+        key = conversation_key(message.senderId)
+        mark = "lastInbound" if message.direction == "inbound" else "lastAnswered" if answered else None
+        names = {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
+        values: dict[str, Any] = {
+            ":ms": {"N": str(ms)},
+            ":at": {"S": message.timestamp},
+            ":id": {"S": message.messageId},
+            ":dir": {"S": message.direction},
+            ":sk": {"S": f"{sort_stamp(ms)}#{message.senderId}"},
+            ":text": {"S": message.text} if message.text is not None else {"NULL": True},
+            ":count": {"N": str(len(message.attachments))},
+            ":status": {"S": message.status} if message.status is not None else {"NULL": True},
+        }
+        sets = [
+            "lastMessageMs = :ms",
+            "lastMessageAt = :at",
+            "lastMessageId = :id",
+            "#dir = :dir",
+            "gsi2sk = :sk",
+            "#text = :text",
+            "lastAttachmentCount = :count",
+            "#status = :status",
+        ]
+        if message.username is not None and message.direction == "inbound":
+            sets.append("username = :username")
+            values[":username"] = {"S": message.username}
+        if mark is not None:
+            sets += [f"{mark}Ms = :ms", f"{mark}At = :at"]
+        newer = (
+            "attribute_exists(pk) AND (attribute_not_exists(lastMessageMs) OR lastMessageMs < :ms"
+            " OR (lastMessageMs = :ms AND lastMessageId <= :id))"
+        )
+        if self._update_if(key, "SET " + ", ".join(sets), newer, values, names) or mark is None:
+            return
+        self._update_if(
+            key,
+            f"SET {mark}Ms = :ms, {mark}At = :at",
+            f"attribute_exists(pk) AND (attribute_not_exists({mark}Ms) OR {mark}Ms < :ms)",
+            {":ms": values[":ms"], ":at": values[":at"]},
+            None,
+        )
+
+    def _update_if(
+        self,
+        key: dict[str, Any],
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None,
+    ) -> bool:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": key,
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        from inbox.observability import logger  # not at import: tests import the store before Powertools' env
+
+        try:
+            self._client.update_item(**request)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            if code != "ConditionalCheckFailedException":
+                logger.warning("conversation summary not updated", extra={"code": code})
+            return False
+        except BotoCoreError as exc:
+            logger.warning("conversation summary not updated", extra={"code": type(exc).__name__})
+            return False
+        return True
 
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -376,6 +518,44 @@ def _message_key(message_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}}
 
 
+def message_key(message_id: str) -> dict[str, Any]:
+    return _message_key(message_id)
+
+
+def conversation_key(sender_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CONV#{sender_id}"}, "sk": {"S": "CONV"}}
+
+
+def sender_value(sender_id: str) -> dict[str, Any]:
+    return {"S": sender_id}
+
+
+def sort_stamp(ms: int) -> str:
+    """``2024-11-13T12:00:00.000Z``: always with milliseconds, so string order is time order."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def epoch_ms(stamp: str) -> int | None:
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _epoch_ms(item: dict[str, Any]) -> int | None:
+    """The message's time in ms (its receive time when its own cannot be read)."""
+    for name in ("timestamp", "receivedAt"):
+        value = item.get(name, {}).get("S")
+        ms = epoch_ms(value) if value else None
+        if ms is not None:
+            return ms
+    return None
+
+
 def _version_condition(version: int | None) -> dict[str, Any]:
     if version is None:
         return {"ConditionExpression": "attribute_not_exists(pk)"}
@@ -420,6 +600,7 @@ def _message_item(message: NormalizedMessage) -> dict[str, Any]:
         "source": {"S": message.source},
         "format": {"S": message.format},
         "receivedAt": {"S": message.receivedAt},
+        "direction": {"S": message.direction},
         "attachments": {
             "L": [{"M": {"type": {"S": a.type}, "url": {"S": a.url}}} for a in message.attachments]
         },
@@ -428,6 +609,10 @@ def _message_item(message: NormalizedMessage) -> dict[str, Any]:
         item["username"] = {"S": message.username}
     if message.text is not None:
         item["text"] = {"S": message.text}
+    if message.status is not None:
+        item["status"] = {"S": message.status}
+    if message.error is not None:
+        item["error"] = {"S": message.error}
     return item
 
 

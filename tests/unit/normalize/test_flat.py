@@ -27,6 +27,7 @@ def test_seed_body_is_flat() -> None:
         "timestamp": "2024-11-13T12:00:00Z",
         "source": "webhook",
         "format": "flat",
+        "direction": "inbound",
     }
     assert message.receivedAt == RECEIVED_AT_TEXT
 
