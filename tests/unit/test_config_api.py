@@ -71,6 +71,7 @@ def test_unset_sentinels_read_as_not_set_and_polling_lists_what_is_missing() -> 
         "source": None,
         "ready": False,
         "missing": ["secrets/chatrace-token", "chatrace/account-id", "chatrace/inbox-url"],
+        "status": None,  # the poller's own record; the operator API fills it in
     }
 
 
