@@ -461,6 +461,8 @@ def test_rounds_publish_the_poller_metrics(
     assert totals["MessagesPolled"] == 1
     assert totals["MessagesStored"] == 1
     assert totals["DeliveryGap"] == 1
+    assert totals["PollLagSeconds"] >= 0  # one value: the stored message's age when the poller stored it
+    assert sum("PollLagSeconds" in blob for blob in blobs) == 1
     assert {blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] for blob in blobs} == {"ChatraceInbox"}
 
 

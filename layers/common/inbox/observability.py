@@ -81,6 +81,8 @@ class MetricName:
     POLL_ROUNDS = "PollRounds"
     POLL_ERRORS = "PollErrors"
     UNREADABLE_POLLED_MESSAGES = "UnreadablePolledMessages"
+    POLL_LAG = "PollLagSeconds"
+    """Seconds from a message's own time to the poller storing it (one value per stored message)."""
     DELIVERY_GAP = "DeliveryGap"
     """Messages the poller stored that no webhook delivery had brought (a missed External Request)."""
     TOKEN_REJECTED = "ChatraceTokenRejected"  # noqa: S105 - a metric name

@@ -316,6 +316,9 @@ class Poller:
         written = self.store.write_message(normalized)
         if written.outcome == "stored":
             result.stored += 1
+            if message.timestamp_ms is not None:
+                lag = max(0.0, self.clock.now() - message.timestamp_ms / 1000)
+                poller_metrics.add_metric(name=MetricName.POLL_LAG, unit="Seconds", value=round(lag, 3))
         else:
             result.duplicates += 1
         logger.info(
