@@ -203,7 +203,6 @@ def warm_request(requests: int) -> dict[str, float]:
         )
         webhook = LocalFunction(spec)
         store = MessageStore(stack.table_names["MessagesTable"])
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
         def delivery_event() -> dict[str, Any]:
             body = {"senderId": "123", "messageId": f"b-{uuid.uuid4()}", "text": f"hello {uuid.uuid4()}"}
@@ -213,13 +212,15 @@ def warm_request(requests: int) -> dict[str, float]:
             )
 
         def bare_message() -> NormalizedMessage:
+            # Like the handler's messages: the body has no time, so each is stamped when built.
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             return NormalizedMessage(
                 messageId=f"b-{uuid.uuid4()}",
                 senderId="123",
                 text=f"hello {uuid.uuid4()}",
-                timestamp=now,
+                timestamp=stamp,
                 format="flat",
-                receivedAt=now,
+                receivedAt=stamp,
             )
 
         # Built before the clock starts.
