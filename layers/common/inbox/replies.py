@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from inbox import chatrace_api
@@ -235,25 +234,8 @@ def _finish(
 def _update(
     store: MessageStore, message_id: str, expression: str, condition: str, values: dict[str, Any]
 ) -> bool:
-    try:
-        store._client.update_item(
-            TableName=store.table_name,
-            Key=message_key(message_id),
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        if code == "ConditionalCheckFailedException":
-            return False
-        raise StoreUnavailable(f"DynamoDB refused the write ({code})", code=code) from exc
-    except BotoCoreError as exc:
-        raise StoreUnavailable(
-            f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
-        ) from exc
-    return True
+    names = {"#status": "status", "#error": "error"}
+    return store.update_if(message_key(message_id), expression, condition, values, names)
 
 
 def _older_than(stamp: str, moment: datetime) -> bool:

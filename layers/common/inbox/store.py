@@ -52,6 +52,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -363,6 +364,24 @@ class MessageStore:
         values: dict[str, Any],
         names: dict[str, str] | None,
     ) -> bool:
+        """Best effort (the conversation summary): a failed update is logged, never raised."""
+        from inbox.observability import logger  # not at import: tests import the store before Powertools' env
+
+        try:
+            return self.update_if(key, expression, condition, values, names)
+        except StoreUnavailable as exc:
+            logger.warning("conversation summary not updated", extra={"code": exc.code})
+            return False
+
+    def update_if(
+        self,
+        key: dict[str, Any],
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """One conditional UpdateItem: True when applied, False when its condition failed."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": key,
@@ -372,19 +391,7 @@ class MessageStore:
         }
         if names:
             request["ExpressionAttributeNames"] = names
-        from inbox.observability import logger  # not at import: tests import the store before Powertools' env
-
-        try:
-            self._client.update_item(**request)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            if code != "ConditionalCheckFailedException":
-                logger.warning("conversation summary not updated", extra={"code": code})
-            return False
-        except BotoCoreError as exc:
-            logger.warning("conversation summary not updated", extra={"code": type(exc).__name__})
-            return False
-        return True
+        return applied(lambda: self._client.update_item(**request))
 
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -483,22 +490,31 @@ class MessageStore:
         return raw_id
 
     def _put_if_new(self, item: dict[str, Any]) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk)",
+        return applied(
+            lambda: self._client.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
             )
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            if code == "ConditionalCheckFailedException":
-                return False
-            raise StoreUnavailable(f"DynamoDB refused the write ({code})", code=code) from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(
-                f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
-            ) from exc
-        return True
+        )
+
+
+def applied(write: Callable[[], object]) -> bool:
+    """Run one conditional write: True when applied, False when its condition failed.
+
+    Every other DynamoDB error becomes StoreUnavailable — the package's one mapping of AWS error
+    codes for single writes (transactions have their own, in ``_transact``).
+    """
+    try:
+        write()
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        if code == "ConditionalCheckFailedException":
+            return False
+        raise StoreUnavailable(f"DynamoDB refused the write ({code})", code=code) from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailable(
+            f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
+        ) from exc
+    return True
 
 
 _MAX_ATTEMPTS = 8
