@@ -22,7 +22,14 @@ from inbox.http import Answer
 from inbox.message_reader import Item, MessageReader, Page, _unavailable, message_from_item
 from inbox.models import NormalizedMessage
 from inbox.paging import decode_cursor, encode_cursor
-from inbox.store import CONVERSATIONS_PARTITION, conversation_key, message_key, sort_stamp
+from inbox.store import (
+    CONVERSATIONS_PARTITION,
+    conversation_key,
+    item_number,
+    item_text,
+    message_key,
+    sort_stamp,
+)
 from inbox.validation import validated
 
 REPLY_WINDOW = timedelta(hours=24)
@@ -114,12 +121,10 @@ class ConversationReader(MessageReader):
 
 def conversation_from_item(item: Item) -> Conversation:
     def text(name: str) -> str | None:
-        value = item.get(name, {}).get("S")
-        return str(value) if value is not None else None
+        return item_text(item, name)
 
     def number(name: str) -> int | None:
-        value = item.get(name, {}).get("N")
-        return int(value) if value is not None else None
+        return item_number(item, name)
 
     return Conversation(
         senderId=text("senderId") or str(item["pk"]["S"]).removeprefix("CONV#"),

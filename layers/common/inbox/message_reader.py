@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import StoreUnavailable
 from inbox.models import Attachment, NormalizedMessage, ReplyStatus, Source
-from inbox.store import MESSAGES_PARTITION, RAW_PARTITION, dynamodb_client
+from inbox.store import MESSAGES_PARTITION, RAW_PARTITION, dynamodb_client, item_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -233,8 +233,7 @@ def _s(item: Item, name: str) -> str:
 
 
 def _optional(item: Item, name: str) -> str | None:
-    value = item.get(name, {}).get("S")
-    return str(value) if value is not None else None
+    return item_text(item, name)
 
 
 def _second_prefix(moment: datetime) -> str:

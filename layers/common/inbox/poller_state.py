@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import InboxError, StoreUnavailable
 from inbox.normalize.timestamps import format_ms
-from inbox.store import dynamodb_client
+from inbox.store import dynamodb_client, item_number, item_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -180,12 +180,10 @@ def _aws(action: str) -> Iterator[None]:
 
 def _status(item: dict[str, Any]) -> PollerStatus:
     def text(name: str) -> str | None:
-        value = item.get(name, {}).get("S")
-        return str(value) if value is not None else None
+        return item_text(item, name)
 
     def number(name: str) -> int | None:
-        value = item.get(name, {}).get("N")
-        return int(value) if value is not None else None
+        return item_number(item, name)
 
     token = text("tokenStatus")
     return PollerStatus(

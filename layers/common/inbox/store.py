@@ -52,7 +52,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -560,6 +560,18 @@ def epoch_ms(stamp: str) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def item_text(item: Mapping[str, Any], name: str) -> str | None:
+    """A string attribute of a raw DynamoDB item, None when absent (every reader of items uses this)."""
+    value = item.get(name, {}).get("S")
+    return str(value) if value is not None else None
+
+
+def item_number(item: Mapping[str, Any], name: str) -> int | None:
+    """A number attribute of a raw DynamoDB item as an int, None when absent."""
+    value = item.get(name, {}).get("N")
+    return int(value) if value is not None else None
 
 
 def _epoch_ms(item: dict[str, Any]) -> int | None:
