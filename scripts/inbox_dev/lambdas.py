@@ -7,6 +7,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -51,10 +52,64 @@ class LocalFunction:
         self._module = _import_handler_module(spec, module_name, {**spec.environment, **(extra_env or {})})
         self._handler = getattr(self._module, self._attribute)
 
+        self._log_keys = PerThreadLogKeys.install(getattr(self._module, "logger", None))
+
     def invoke(self, event: dict[str, Any]) -> Any:
         context = LambdaContext(self.spec.logical_id, self.spec.memory_size, self.spec.timeout)
         with self._lock:
+            if self._log_keys is not None:
+                self._log_keys.start_invocation(service=self.spec.environment.get("POWERTOOLS_SERVICE_NAME"))
             return self._handler(event, context)
+
+
+class PerThreadLogKeys(MutableMapping[str, Any]):
+    """The Powertools Logger's keys, one copy per thread.
+
+    On AWS every function has its own process and Logger. Here all functions share the one Logger
+    of the common package, running at the same time in their threads, and the keys the handlers'
+    ``inject_lambda_context`` appends (function name, request id, correlation id) would leak from
+    one function's log lines into another's; so would the service name, which Powertools reads
+    once per process. Each invocation starts from the Logger's initial keys plus its own service.
+    """
+
+    def __init__(self, initial: MutableMapping[str, Any]) -> None:
+        self._initial = dict(initial)
+        self._local = threading.local()
+
+    @classmethod
+    def install(cls, logger: object) -> PerThreadLogKeys | None:
+        """Swap the keys of ``logger``'s formatter (a Powertools Logger) for per-thread ones, once."""
+        formatter = getattr(logger, "registered_formatter", None)
+        keys = getattr(formatter, "log_format", None)
+        if keys is None or isinstance(keys, cls):
+            return keys
+        formatter.log_format = cls(keys)  # type: ignore[union-attr]
+        return formatter.log_format  # type: ignore[union-attr,no-any-return]
+
+    def start_invocation(self, **keys: Any) -> None:
+        self._local.keys = {**self._initial, **{k: v for k, v in keys.items() if v is not None}}
+
+    @property
+    def _keys(self) -> dict[str, Any]:
+        keys: dict[str, Any] | None = getattr(self._local, "keys", None)
+        if keys is None:
+            keys = self._local.keys = dict(self._initial)
+        return keys
+
+    def __getitem__(self, key: str) -> Any:
+        return self._keys[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._keys[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def _import_handler_module(

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from inbox_dev import cfn
+from inbox_dev import cfn, console
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LocalFunction
 from inbox_dev.local_aws import (
@@ -297,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     args = parser.parse_args(argv)
+    console.install()
 
     with local_aws():
         operator = dev_operator(os.environ)

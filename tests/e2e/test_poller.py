@@ -123,6 +123,7 @@ def test_a_message_added_to_the_fake_is_stored_with_source_poller_within_15_s(
     )
     assert time.monotonic() - started < 15
     assert (line["senderId"], line["username"]) == (sender, "anna.k")
+    assert (line["service"], line["function_name"]) == ("poller", "PollerFunction")  # not another thread's
 
     messages = listed(server, sender)
     if messages is None:
