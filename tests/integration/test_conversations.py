@@ -25,7 +25,7 @@ from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
 
-from tests.conftest import Invoke
+from tests.conftest import Invoke, LogCapture
 from tests.integration.conftest import OPERATOR, Call
 
 TOKEN = "chatrace-token-for-tests-0123456789"
@@ -217,6 +217,26 @@ def test_a_reply_reaches_chatrace_once_per_key_and_answers_the_conversation(
 ChatraceHandler = Callable[[httpx.Request], httpx.Response]
 
 
+def test_reply_settings_changed_through_put_config_are_used_by_the_next_reply(
+    invoke_webhook: Invoke, call: Call, token: str, stack: LocalStack
+) -> None:
+    # Given a customer, and a Chatrace API at another address than the one configured
+    deliver(invoke_webhook, "3100", "Do you ship abroad?", datetime.now(UTC) - timedelta(minutes=1))
+    with FakeChatrace(token=TOKEN) as other:
+        # When the operator points replies at it, with another channel
+        changed = call(
+            "PUT", "/instagram/config", token=token, body={"apiUrl": other.base_url, "replyChannel": "ig"}
+        )
+        assert changed.status == 200, changed
+        assert changed.body["updated"] == ["chatrace/api-url", "chatrace/reply-channel"]
+        assert changed.body["replies"] == {"apiUrl": other.base_url, "channel": "ig"}
+
+        # Then the next reply goes there, on that channel
+        sent = call("POST", "/instagram/conversations/3100/reply", token=token, body={"text": "We do."})
+        assert sent.status == 201, sent
+        assert other.sent == [{"contactId": "3100", "body": {"text": "We do.", "channel": "ig"}}]
+
+
 def test_chatrace_failures_are_mapped_stored_as_failed_and_retried_for_real(
     invoke_webhook: Invoke, call: Call, token: str, config_module: ModuleType
 ) -> None:
@@ -371,7 +391,9 @@ def test_each_new_inbound_message_is_published_once_and_nothing_else(
     assert set(by_text["one"]) >= {"messageId", "senderId", "username", "timestamp", "attachments", "source"}
 
 
-def test_a_record_eventbridge_refuses_is_reported_for_retry_alone(events_module: ModuleType) -> None:
+def test_a_record_eventbridge_refuses_is_reported_for_retry_alone(
+    events_module: ModuleType, logs: LogCapture
+) -> None:
     class Refusing:
         def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 - boto3's name
             text = json.loads(Entries[0]["Detail"])["text"]
@@ -388,6 +410,9 @@ def test_a_record_eventbridge_refuses_is_reported_for_retry_alone(events_module:
     ]
     result = events_module.lambda_handler({"Records": records}, LambdaContext("EventsFunction", 512, 10))
     assert result == {"batchItemFailures": [{"itemIdentifier": records[1]["dynamodb"]["SequenceNumber"]}]}
+    (line,) = logs.named("message event not published")  # which one and why, for the errors query
+    assert (line["level"], line["messageId"], line["errorType"]) == ("WARNING", "r-1", "EventNotPublished")
+    assert "InternalFailure" in line["reason"]
 
 
 def message_item(message_id: str, text: str) -> dict[str, Any]:

@@ -135,6 +135,23 @@ def test_every_setting_is_written_in_its_stored_form() -> None:
     }
 
 
+def test_replies_show_the_chatrace_api_and_channel_they_use() -> None:
+    assert view({})["replies"] == {"apiUrl": "https://api.chatrace.com", "channel": "instagram"}
+    stored = {"chatrace/api-url": "https://eu.api.chatrace.com", "chatrace/reply-channel": "ig"}
+    assert view(stored)["replies"] == {"apiUrl": "https://eu.api.chatrace.com", "channel": "ig"}
+
+
+def test_reply_settings_are_written_and_null_restores_the_defaults() -> None:
+    assert update({"apiUrl": " https://eu.api.chatrace.com ", "replyChannel": " ig "}) == {
+        "chatrace/api-url": "https://eu.api.chatrace.com",
+        "chatrace/reply-channel": "ig",
+    }
+    assert update({"apiUrl": None, "replyChannel": None}) == {
+        "chatrace/api-url": "https://api.chatrace.com",
+        "chatrace/reply-channel": "instagram",
+    }
+
+
 def test_a_local_inbox_url_may_use_http() -> None:
     assert update({"inboxUrl": "http://127.0.0.1:8080/php/user"}) == {
         "chatrace/inbox-url": "http://127.0.0.1:8080/php/user"
@@ -157,6 +174,12 @@ def test_a_local_inbox_url_may_use_http() -> None:
         ({"inboxUrl": "http://app.chatrace.com/php/user"}, "inboxUrl"),
         ({"inboxUrl": "https://user:pw@app.chatrace.com"}, "inboxUrl"),
         ({"inboxUrl": "not a url"}, "inboxUrl"),
+        ({"apiUrl": "http://api.chatrace.com"}, "apiUrl"),
+        ({"apiUrl": "api.chatrace.com"}, "apiUrl"),
+        ({"replyChannel": ""}, "replyChannel"),
+        ({"replyChannel": "insta gram"}, "replyChannel"),
+        ({"replyChannel": "x" * 65}, "replyChannel"),
+        ({"replyChannel": 10}, "replyChannel"),
         ({"fieldMap": {"sender": ["a.b"]}}, "fieldMap.sender"),
         ({"fieldMap": {"text": []}}, "fieldMap.text"),
         ({"fieldMap": {"text": "payload.msg"}}, "fieldMap.text"),

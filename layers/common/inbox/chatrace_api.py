@@ -20,7 +20,6 @@ import httpx
 
 from inbox.errors import InboxError
 
-DEFAULT_API_URL = "https://api.chatrace.com"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 """Inside the operator function's 10 s, with room to store the outcome."""
 

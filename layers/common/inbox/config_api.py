@@ -33,8 +33,12 @@ from inbox.settings import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD_HASH,
     CHATRACE_ACCOUNT_ID,
+    CHATRACE_API_URL,
     CHATRACE_INBOX_URL,
+    CHATRACE_REPLY_CHANNEL,
     CHATRACE_TOKEN,
+    DEFAULT_CHATRACE_API_URL,
+    DEFAULT_REPLY_CHANNEL,
     FIELD_MAP,
     JWT_SECRET,
     META_APP_SECRET,
@@ -75,6 +79,7 @@ _SECRETS = {
 }
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(?::\d{1,5})?")
 _ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
+_CHANNEL = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 # ------------------------------------------------------------------------------------------ view
@@ -128,6 +133,10 @@ def config_view(
             "ready": polling_enabled and not missing,
             "missing": missing,
             "status": poller_status,
+        },
+        "replies": {
+            "apiUrl": settings.get(CHATRACE_API_URL) or DEFAULT_CHATRACE_API_URL,
+            "channel": settings.get(CHATRACE_REPLY_CHANNEL) or DEFAULT_REPLY_CHANNEL,
         },
         "fieldMap": field_map,
         "fieldMapProblem": field_map_problem,
@@ -184,6 +193,8 @@ class ConfigUpdate(BaseModel):
 
     accountId: str | None = None
     inboxUrl: str | None = None
+    apiUrl: str | None = None
+    replyChannel: str | None = None
     pollingEnabled: StrictBool = False
     pollIntervalSeconds: StrictInt = Field(DEFAULT_POLL_INTERVAL, ge=1, le=60)
     tokenLifetimeSeconds: StrictInt = Field(DEFAULT_TOKEN_LIFETIME, ge=60, le=86400)
@@ -204,15 +215,25 @@ class ConfigUpdate(BaseModel):
     @field_validator("inboxUrl")
     @classmethod
     def _inbox_url(cls, value: str | None) -> str | None:
+        return None if value is None else _https_url(value, "https://app.chatrace.com/php/user")
+
+    @field_validator("apiUrl")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        return None if value is None else _https_url(value, DEFAULT_CHATRACE_API_URL)
+
+    @field_validator("replyChannel")
+    @classmethod
+    def _reply_channel(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        url = value.strip()
-        parts = urlsplit(url)
-        if len(url) > 2048 or not parts.hostname or parts.username or parts.password:
-            raise ValueError("must be an absolute URL such as https://app.chatrace.com/php/user")
-        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
-            raise ValueError("must use https (http only for a local test server)")
-        return url
+        channel = value.strip()
+        if not _CHANNEL.fullmatch(channel):
+            raise ValueError(
+                "must be Chatrace's channel name (letters, digits, _ . -; at most 64), "
+                f"e.g. {DEFAULT_REPLY_CHANNEL}"
+            )
+        return channel
 
     @field_validator("fieldMap")
     @classmethod
@@ -240,6 +261,10 @@ class ConfigUpdate(BaseModel):
             values[CHATRACE_ACCOUNT_ID] = str(self.accountId) if self.accountId is not None else UNSET
         if "inboxUrl" in sent:
             values[CHATRACE_INBOX_URL] = self.inboxUrl or UNSET
+        if "apiUrl" in sent:
+            values[CHATRACE_API_URL] = self.apiUrl or DEFAULT_CHATRACE_API_URL
+        if "replyChannel" in sent:
+            values[CHATRACE_REPLY_CHANNEL] = self.replyChannel or DEFAULT_REPLY_CHANNEL
         if "pollingEnabled" in sent:
             values[POLLING_ENABLED] = "true" if self.pollingEnabled else "false"
         if "pollIntervalSeconds" in sent:
@@ -262,6 +287,16 @@ def checked_update(update: ConfigUpdate) -> dict[str, str]:
             "nothing to update: send one or more of " + ", ".join(ConfigUpdate.model_fields), field=None
         )
     return parameters
+
+
+def _https_url(value: str, example: str) -> str:
+    url = value.strip()
+    parts = urlsplit(url)
+    if len(url) > 2048 or not parts.hostname or parts.username or parts.password:
+        raise ValueError(f"must be an absolute URL such as {example}")
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        raise ValueError("must use https (http only for a local test server)")
+    return url
 
 
 def _is_loopback(host: str) -> bool:

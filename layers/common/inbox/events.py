@@ -119,5 +119,18 @@ def handle_record(record: Mapping[str, Any], publisher: EventPublisher) -> Norma
     """One stream record: publish it if it is a new inbound message (raises to have it retried)."""
     message = new_inbound_message(record)
     if message is not None:
-        publisher.publish(message)
+        try:
+            publisher.publish(message)
+        except Exception as exc:
+            # Powertools' batch processor keeps the failure to itself: say which message and why.
+            logger.warning(
+                "message event not published",
+                extra={
+                    "messageId": message.messageId,
+                    "senderId": message.senderId,
+                    "errorType": type(exc).__name__,
+                    "reason": str(exc)[:300],
+                },
+            )
+            raise
     return message

@@ -33,13 +33,19 @@ from inbox.errors import InvalidRequest, MissingSecret, NotFound, StoreUnavailab
 from inbox.http import Answer
 from inbox.models import NormalizedMessage, ReplyStatus
 from inbox.observability import MetricName, logger, metrics
-from inbox.settings import CHATRACE_API_URL, CHATRACE_REPLY_CHANNEL, CHATRACE_TOKEN, Settings
+from inbox.settings import (
+    CHATRACE_API_URL,
+    CHATRACE_REPLY_CHANNEL,
+    CHATRACE_TOKEN,
+    DEFAULT_CHATRACE_API_URL,
+    DEFAULT_REPLY_CHANNEL,
+    Settings,
+)
 from inbox.store import MessageStore, message_key, sort_stamp
 from inbox.validation import validated
 
 MAX_TEXT_CHARS = 1000
 """Instagram's limit for one text message."""
-DEFAULT_CHANNEL = "instagram"
 STALE_SENDING = timedelta(seconds=60)
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _SENDER = re.compile(r"[^\s/]{1,256}")
@@ -113,8 +119,8 @@ def reply(
             return claimed
         message = claimed
 
-    api_url = settings.get(CHATRACE_API_URL) or chatrace_api.DEFAULT_API_URL
-    channel = settings.get(CHATRACE_REPLY_CHANNEL) or DEFAULT_CHANNEL
+    api_url = settings.get(CHATRACE_API_URL) or DEFAULT_CHATRACE_API_URL
+    channel = settings.get(CHATRACE_REPLY_CHANNEL) or DEFAULT_REPLY_CHANNEL
     try:
         chatrace_api.send_text(
             api_url=api_url,

@@ -44,6 +44,10 @@ POLLING_ENABLED = "polling/enabled"
 POLL_INTERVAL_SECONDS = "polling/interval-seconds"
 TOKEN_LIFETIME_SECONDS = "auth/token-lifetime-seconds"  # noqa: S105
 
+# What replies use while their parameter is unset (the template's defaults, for a stack that lost them).
+DEFAULT_CHATRACE_API_URL = "https://api.chatrace.com"
+DEFAULT_REPLY_CHANNEL = "instagram"
+
 
 @dataclass(frozen=True, slots=True)
 class FunctionEnvironment:
