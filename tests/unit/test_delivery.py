@@ -57,6 +57,19 @@ def test_form_without_content_type_is_recognized_as_form() -> None:
     assert parse_delivery(b"senderId=1&text=hi", None).body == {"senderId": "1", "text": "hi"}
 
 
+@pytest.mark.parametrize("raw", [json.dumps(SEED).encode(), b"  [" + json.dumps(SEED).encode() + b"]"])
+def test_json_sent_with_a_form_content_type_is_read_as_json(raw: bytes) -> None:
+    """curl -d's default label; read as a form it would be one field named after the whole body."""
+    body = parse_delivery(raw, "application/x-www-form-urlencoded").body
+    assert body == json.loads(raw)
+
+
+def test_broken_json_sent_as_a_form_is_refused_as_broken_json() -> None:
+    rejection = refusal(b'{"senderId": "1", "text": "he said "hi""}', "application/x-www-form-urlencoded")
+    assert (rejection.status_code, rejection.keep_raw) == (400, True)
+    assert "invalid JSON" in rejection.reason
+
+
 def test_broken_json_is_refused_with_position_and_kept() -> None:
     rejection = refusal(b'{"senderId": "1", "text": "he said "hi""}', "application/json")
     assert rejection.status_code == 400

@@ -1,8 +1,8 @@
 """Turns the bytes of one webhook delivery into a parsed body, or a clear reason why not.
 
 Chatrace renders its External Request body from a hand-written template, so what arrives is
-JSON (sometimes sent as text/plain or with no content type, sometimes with raw line breaks in
-strings), form data, or something broken. Every refusal names the problem for the sender.
+JSON (sometimes sent as text/plain, as a form or with no content type, sometimes with raw line
+breaks in strings), form data, or something broken. Every refusal names the problem for the sender.
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def parse_delivery(raw: bytes, content_type: str | None) -> Delivery:
     text = _utf8(raw)
     if not text.strip():
         raise RejectedDelivery(400, "empty body: expected a JSON object", keep_raw=False)
-    if is_form or (media_type == "" and _looks_like_form(text)):
+    # A JSON document labelled as a form (curl -d's default, some senders' only choice) is JSON:
+    # read as a form it would be one field named after the whole body.
+    if not _looks_like_json(text) and (is_form or (media_type == "" and _looks_like_form(text))):
         return Delivery(raw, media_type, _parse_form(text))
     return Delivery(raw, media_type, _parse_json(text))
 
@@ -76,6 +78,10 @@ def _utf8(raw: bytes) -> str:
         raise RejectedDelivery(
             400, f"body is not valid UTF-8 (byte {exc.start} is invalid)", keep_raw=True
         ) from exc
+
+
+def _looks_like_json(text: str) -> bool:
+    return text.lstrip().startswith(("{", "["))
 
 
 def _looks_like_form(text: str) -> bool:

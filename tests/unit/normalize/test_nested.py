@@ -38,6 +38,20 @@ def test_from_object_is_the_sender() -> None:
     assert (message.senderId, message.username, message.text) == ("42", "bob", "plain string text")
 
 
+@pytest.mark.parametrize("key", ["contact", "user"])
+def test_a_contact_or_user_object_is_the_sender(key: str) -> None:
+    """What a bot builder writes for Chatrace's {{user_id}} / {{ig_user_name}} when nesting them."""
+    message = only({key: {"id": "2850008055041461", "name": "Anna K"}, "text": "hi"})
+    assert (message.format, message.senderId, message.username, message.text) == (
+        "nested",
+        "2850008055041461",
+        "Anna K",
+        "hi",
+    )
+    wrapped = only({"data": {key: {"user_id": 77, "ig_user_name": "anna.k"}, "message": {"text": "yo"}}})
+    assert (wrapped.senderId, wrapped.username, wrapped.text) == ("77", "anna.k", "yo")
+
+
 def test_message_as_plain_string_is_the_text() -> None:
     assert only({"sender": {"id": "1"}, "message": "hello"}).text == "hello"
 

@@ -1,4 +1,5 @@
-"""Messenger-style nesting: ``sender{id, username}`` (or ``from{}``) and ``message{mid, text, attachments}``.
+"""Messenger-style nesting: ``sender{id, username}`` (or ``from{}``, ``contact{}``, ``user{}``) and
+``message{mid, text, attachments}``.
 
 Also a bare Meta messaging item posted on its own, and cousins that mix the two styles (a flat
 ``senderId`` with a ``message{}`` object; a ``sender{}`` with a top-level ``text``). ``message`` may
@@ -15,7 +16,7 @@ from inbox.normalize.context import Context, make_message
 
 FORMAT = "nested"
 
-_SENDER_OBJECTS = ("sender", "from")
+_SENDER_OBJECTS = ("sender", "from", "contact", "user")
 _SENDER_ID_KEYS = ("id", *fields.SENDER_KEYS)
 _INNER_ID_KEYS = ("mid", "id", "message_id", "messageId")
 _INNER_TEXT_KEYS = ("text", "body", "content")
