@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -25,16 +26,40 @@ def test_meta_notifications_sent_as_a_list_are_meta() -> None:
     assert (result.format, [m.messageId for m in result.messages]) == ("meta", ["a"])
 
 
-@pytest.mark.parametrize("key", ["messages", "data", "payload"])
+@pytest.mark.parametrize("key", ["messages", "data", "payload", "body"])
 def test_wrapper_keys_holding_a_list(key: str) -> None:
     result = norm({key: [_flat(1), _flat(2)], "account_id": "1"})
     assert [m.messageId for m in result.messages] == ["m1", "m2"]
 
 
-@pytest.mark.parametrize("key", ["messages", "data", "payload"])
+@pytest.mark.parametrize("key", ["messages", "data", "payload", "body"])
 def test_wrapper_keys_holding_one_object(key: str) -> None:
     result = norm({key: _flat(1)})
     assert (result.format, [m.messageId for m in result.messages]) == ("flat", ["m1"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps(_flat(1)),  # the whole body JSON-encoded twice
+        {"body": json.dumps(_flat(1)), "headers": {"content-type": "application/json"}},  # a relayed event
+        {"data": " " + json.dumps([_flat(1)])},
+        {"payload": json.dumps({"data": json.dumps(_flat(1))})},  # twice, twice
+    ],
+    ids=["whole-body", "relayed-event", "list-in-data", "nested-twice"],
+)
+def test_json_encoded_as_a_string_is_decoded_and_normalized(body: object) -> None:
+    result = norm(body)
+    assert (result.format, [m.messageId for m in result.messages]) == ("flat", ["m1"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["just text", {"data": "plain words"}, {"payload": "{broken json"}, {"body": "[" * 5000 + "]" * 5000}],
+    ids=["text", "plain-value", "broken", "too-deep"],
+)
+def test_strings_that_hold_no_json_document_stay_unrecognized(body: object) -> None:
+    unrecognized(body)
 
 
 def test_mixed_wrapper_reports_the_first_recognized_format_and_keeps_the_rest() -> None:

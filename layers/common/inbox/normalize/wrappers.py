@@ -1,4 +1,7 @@
-"""Bodies that carry other bodies: a top-level list, ``{"messages": [...]}``, ``{"data"|"payload": ...}``.
+"""Bodies that carry other bodies: a top-level list, ``{"messages": [...]}``,
+``{"data"|"payload"|"body": ...}``, and JSON encoded twice — the whole body, or a wrapper's value,
+as a string holding a JSON object or list (a template that quotes its JSON, a relay that forwards
+what it got as a string).
 
 Each item goes through the whole adapter chain again. Recursion is bounded in depth
 (:data:`MAX_DEPTH` wrapper levels) and in breadth (one :data:`~inbox.normalize.context.MAX_ITEMS`
@@ -9,6 +12,7 @@ spent, as one part — are handed back so the caller can keep them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,7 +20,7 @@ from inbox.models import NormalizedMessage
 from inbox.normalize.context import Context
 
 MAX_DEPTH = 4
-WRAPPER_KEYS = ("messages", "data", "payload")
+WRAPPER_KEYS = ("messages", "data", "payload", "body")
 
 
 @dataclass(slots=True)
@@ -33,14 +37,30 @@ def wrapped_items(body: object) -> list[object] | None:
     """The items a wrapper body carries, or None when the body is not a wrapper."""
     if isinstance(body, list):
         return body
+    if isinstance(body, str):
+        decoded = json_document(body)
+        return None if decoded is None else [decoded]
     if isinstance(body, dict):
         for key in WRAPPER_KEYS:
             inner = body.get(key)
+            if isinstance(inner, str):
+                inner = json_document(inner)
             if isinstance(inner, list):
                 return inner
             if isinstance(inner, dict):
                 return [inner]
     return None
+
+
+def json_document(text: str) -> dict[str, object] | list[object] | None:
+    """The JSON object or list a string holds, else None (plain text stays text)."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        decoded = json.loads(text, strict=False)
+    except (ValueError, RecursionError):
+        return None
+    return decoded if isinstance(decoded, dict | list) else None
 
 
 def unwrap(items: list[object], ctx: Context, depth: int, normalize_node: NodeNormalizer) -> Outcome:
