@@ -7,12 +7,14 @@ from typing import Any, cast
 
 import pytest
 from inbox.chatrace_inbox import Conversation, InboxClient, InboxUnavailable
+from inbox.fingerprints import TTL_DAYS
 from inbox.models import NormalizedMessage
 from inbox.poller import (
     CONVERSATION_PAGE,
     INITIAL_LOOKBACK_MS,
     MAX_BACKOFF_SECONDS,
     MAX_CONVERSATION_PAGES,
+    MAX_LOOKBACK_MS,
     OVERLAP_MS,
     Poller,
     PollerConfig,
@@ -166,6 +168,23 @@ def test_a_first_run_starts_at_the_lookback_and_never_sets_the_cursor_below_it()
     assert result.cursor_ms == NOW_MS - INITIAL_LOOKBACK_MS
     assert store.written == []
     assert inbox.calls == [("list", 0)]
+
+
+def test_a_cursor_older_than_the_fingerprints_remember_resumes_from_their_limit() -> None:
+    """Past the fingerprints' TTL a webhook-stored message (derived id) would be stored again."""
+    assert MAX_LOOKBACK_MS < TTL_DAYS * 86_400_000
+    limit = NOW_MS - MAX_LOOKBACK_MS
+    inbox = Inbox(
+        [conversation("a", NOW_MS - 1000)],
+        {"a": [message("new", NOW_MS - 1000), message("inside", limit + 1), message("forgotten", limit - 1)]},
+    )
+    store = Store()
+    result = poller(inbox, store).run_round(NOW_MS - 40 * 86_400_000)  # 40 days without a round
+    assert [m.messageId for m in store.written] == ["new", "inside"]
+    assert result.cursor_ms == NOW_MS - 1000
+
+    quiet = poller(Inbox([])).run_round(NOW_MS - 40 * 86_400_000)
+    assert quiet.cursor_ms == limit + OVERLAP_MS  # nothing listed: the cursor still moves up to the limit
 
 
 def test_listing_stops_at_the_first_page_that_reaches_the_floor() -> None:

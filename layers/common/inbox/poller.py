@@ -46,6 +46,7 @@ from inbox.chatrace_inbox import (
     to_normalized,
 )
 from inbox.errors import InboxError, SettingsUnavailable, StoreUnavailable
+from inbox.fingerprints import TTL_DAYS
 from inbox.normalize.timestamps import format_ms
 from inbox.observability import MetricName, logger, poller_metrics, text_preview
 from inbox.poller_state import LeaseLost, PollerState
@@ -67,6 +68,10 @@ OVERLAP_MS = 120_000
 """Each round re-reads conversations changed in the two minutes before the cursor."""
 INITIAL_LOOKBACK_MS = 15 * 60_000
 """With no cursor yet (first run), a round starts this far back."""
+MAX_LOOKBACK_MS = (TTL_DAYS - 1) * 86_400_000
+"""A poller resuming after a longer outage starts this far back, not at its cursor: the content
+fingerprints that recognize a message the webhook already stored (under a derived id) expire after
+TTL_DAYS, so reading further back could store such a message twice."""
 CONVERSATION_PAGE, MAX_CONVERSATION_PAGES = 30, 20
 MESSAGE_PAGE, MAX_MESSAGE_PAGES = 100, 5
 ROUND_MIN_SECONDS = 15.0
@@ -233,6 +238,13 @@ class Poller:
     def run_round(self, cursor_ms: int | None) -> RoundResult:
         now_ms = int(self.clock.now() * 1000)
         floor = cursor_ms - OVERLAP_MS if cursor_ms is not None else now_ms - INITIAL_LOOKBACK_MS
+        if cursor_ms is not None and floor < now_ms - MAX_LOOKBACK_MS:
+            logger.warning(
+                "poller cursor older than the duplicate check remembers; resuming from its limit",
+                extra={"cursor": format_ms(cursor_ms), "resumeFrom": format_ms(now_ms - MAX_LOOKBACK_MS)},
+            )
+            floor = now_ms - MAX_LOOKBACK_MS
+            cursor_ms = floor + OVERLAP_MS  # what lies below is deliberately left out, as on a first run
         result = RoundResult(cursor_ms=cursor_ms)
         conversations, newest = self._changed_conversations(floor, result)
         for conversation in conversations:
