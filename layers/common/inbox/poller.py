@@ -279,7 +279,7 @@ class Poller:
                 break
         else:
             logger.warning(
-                "more changed conversations than one round reads; the rest come next round",
+                "more changed conversations than a round reads: the newest were read, the cursor is kept",
                 extra={"pages": MAX_CONVERSATION_PAGES},
             )
             newest = None  # not everything since the floor was read: keep the cursor
