@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from inbox import poller
 from inbox.poller import DEFAULT_INTERVAL_SECONDS, OVERLAP_MS
 from inbox.poller_state import LeaseLost, PollerState, read_poller_status
 from inbox.settings import CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL, CHATRACE_TOKEN, POLL_INTERVAL_SECONDS
@@ -438,6 +439,40 @@ def test_overlap_window_is_re_read(stack: LocalStack, fake: FakeChatrace, table_
     late = fake.add_message("late-contact", "stamped early", timestamp_ms=now - OVERLAP_MS // 2)
     run(table_name, FakeClock(budget=20), owner="invocation-2")
     assert stored(table_name, late["id"]) is not None
+
+
+def test_a_backlog_bigger_than_a_round_is_caught_up_over_rounds_and_invocations(
+    stack: LocalStack,
+    fake: FakeChatrace,
+    table_name: str,
+    logs: LogCapture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given eight changed conversations, 100 s apart, and rounds that read at most four
+    monkeypatch.setattr(poller, "MAX_CONVERSATION_READS", 4)
+    now = int(time.time() * 1000)
+    rows = [fake.add_message(f"contact-{i}", f"text {i}", timestamp_ms=now - i * 100_000) for i in range(8)]
+
+    # When one invocation has time for a single round
+    run(table_name, FakeClock(budget=20))
+
+    # Then it stored the newest four and kept its progress, not the cursor
+    status = read_poller_status(table_name)
+    assert [stored(table_name, row["id"]) is not None for row in rows] == [True] * 4 + [False] * 4
+    assert status.cursor_ms is None
+    assert status.backlog is not None
+    assert status.to_json()["catchingUpFrom"] is not None
+
+    # And the next invocation goes on below what was read, until a round moves the cursor
+    summary = run(table_name, FakeClock(budget=70), owner="invocation-2")
+    assert all(stored(table_name, row["id"]) is not None for row in rows)
+    assert len(messages(table_name)) == 8
+    status = read_poller_status(table_name)
+    assert status.backlog is None
+    assert status.cursor_ms == now
+    rounds = logs.named("poll round")
+    assert [r.get("backlog") is not None for r in rounds[:3]] == [True, True, False]  # None is left out
+    assert summary.stored == 4
 
 
 # ------------------------------------------------------------------------------- metrics

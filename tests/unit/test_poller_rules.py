@@ -14,6 +14,7 @@ from inbox.poller import (
     INITIAL_LOOKBACK_MS,
     MAX_BACKOFF_SECONDS,
     MAX_CONVERSATION_PAGES,
+    MAX_CONVERSATION_READS,
     MAX_LOOKBACK_MS,
     OVERLAP_MS,
     Poller,
@@ -49,6 +50,9 @@ class Clock:
 
     def remaining_seconds(self) -> float:
         return self.remaining
+
+    def t_ms(self) -> int:
+        return int(self.t * 1000)
 
 
 class Inbox:
@@ -185,6 +189,87 @@ def test_a_cursor_older_than_the_fingerprints_remember_resumes_from_their_limit(
 
     quiet = poller(Inbox([])).run_round(NOW_MS - 40 * 86_400_000)
     assert quiet.cursor_ms == limit + OVERLAP_MS  # nothing listed: the cursor still moves up to the limit
+
+
+def backlog_of(count: int, *, apart_ms: int = 1000, cursor: int = NOW_MS - 3_600_000) -> Inbox:
+    """``count`` changed Instagram conversations, each with one new inbound message."""
+    rows = [conversation(f"c{i}", NOW_MS - i * apart_ms) for i in range(count)]
+    messages = {f"c{i}": [message(f"m{i}", NOW_MS - i * apart_ms)] for i in range(count)}
+    assert NOW_MS - count * apart_ms > cursor
+    return Inbox(rows, messages)
+
+
+def test_a_backlog_bigger_than_a_round_is_read_over_rounds_and_then_the_cursor_moves() -> None:
+    inbox, store, clock = backlog_of(MAX_CONVERSATION_READS + 150), Store(), Clock()
+    cursor = NOW_MS - 3_600_000
+
+    first = poller(inbox, store, clock).run_round(cursor)
+    assert (first.conversations_read, first.cursor_ms) == (MAX_CONVERSATION_READS, cursor)
+    assert first.backlog is not None
+    assert first.backlog.floor_ms == cursor - OVERLAP_MS
+    assert [m.messageId for m in store.written] == [f"m{i}" for i in range(MAX_CONVERSATION_READS)]
+
+    # Meanwhile a customer writes again in a conversation read already, and a new one starts
+    clock.sleep(10)
+    inbox.rows.insert(0, conversation("c3", clock.t_ms()))
+    inbox.message_rows["c3"].insert(0, message("m3-again", clock.t_ms()))
+    inbox.rows.insert(0, conversation("new", clock.t_ms()))
+    inbox.message_rows["new"] = [message("m-new", clock.t_ms())]
+    inbox.calls.clear()
+
+    second = poller(inbox, store, clock).run_round(cursor, first.backlog)
+    assert second.backlog is None
+    assert second.cursor_ms == clock.t_ms()  # the newest conversation listed
+    read = [contact for contact, _ in inbox.calls if contact != "list"]
+    assert read[:2] == ["new", "c3"]  # changed since: read again
+    # c0..c119 changed within the overlap before the first round began: read again, in case Chatrace
+    # stamped a message into them late; c120..c599 are skipped; the rest are read for the first time.
+    again = [f"c{i}" for i in range(120) if i != 3]
+    assert read[2:] == again + [f"c{i}" for i in range(MAX_CONVERSATION_READS, MAX_CONVERSATION_READS + 150)]
+    ids = [m.messageId for m in store.written]
+    assert len(ids) == len(set(ids)) + 1 + len(again)  # m3 (c3 changed) and the overlap, nothing else
+    assert set(ids) == {f"m{i}" for i in range(MAX_CONVERSATION_READS + 150)} | {"m-new", "m3-again"}
+
+
+class RunsOut(Clock):
+    """An invocation whose time runs out after ``requests`` requests (a slow Chatrace)."""
+
+    def __init__(self, requests: int) -> None:
+        super().__init__()
+        self.left = requests
+
+    def remaining_seconds(self) -> float:
+        self.left -= 1
+        return 60.0 if self.left >= 0 else 0.0
+
+
+def test_a_round_cut_short_keeps_what_it_read_for_the_next_round() -> None:
+    inbox, store = backlog_of(40, apart_ms=10_000), Store()
+    cursor = NOW_MS - 3_600_000
+
+    first = poller(inbox, store, RunsOut(requests=2 + 25)).run_round(cursor)  # two listing pages, 25 reads
+    assert first.cut_short
+    assert first.cursor_ms == cursor
+    assert len(store.written) == 25
+    assert first.backlog is not None
+    assert first.backlog.done_from_ms == NOW_MS - 25 * 10_000 + 1  # c25 was next: c0..c24 are done
+
+    inbox.calls.clear()
+    second = poller(inbox, store, Clock(NOW_MS + 10_000)).run_round(cursor, first.backlog)
+    assert (second.cut_short, second.backlog, second.cursor_ms) == (False, None, NOW_MS)
+    # c0..c11 changed within the overlap before the first round began: read again; c12..c24 skipped
+    assert [c for c, _ in inbox.calls if c != "list"] == [f"c{i}" for i in [*range(12), *range(25, 40)]]
+    ids = [m.messageId for m in store.written]
+    assert set(ids) == {f"m{i}" for i in range(40)}
+    assert len(ids) == 40 + 12  # the overlap's, read twice (the store answers those duplicate)
+
+
+def test_a_backlog_without_a_time_to_vouch_for_makes_no_progress_claim() -> None:
+    rows = [conversation(f"c{i}", NOW_MS - i * 1000) for i in range(MAX_CONVERSATION_READS + 1)]
+    rows[-1] = {"ms_id": "undated", "channel": "10"}  # the one left over has no time
+    result = poller(Inbox(rows)).run_round(NOW_MS - 3_600_000)
+    assert result.backlog is None
+    assert result.cursor_ms == NOW_MS - 3_600_000
 
 
 def test_listing_stops_at_the_first_page_that_reaches_the_floor() -> None:

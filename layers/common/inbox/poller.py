@@ -14,6 +14,14 @@ until too little time is left for another round (:func:`run_invocation`). A **ro
 3. only when all of that is stored, moves the cursor to the newest conversation time it listed
    (never past its own clock: a bogus future time must not hide new messages).
 
+**Catching up.** A round reads at most :data:`MAX_CONVERSATION_READS` conversations and must end
+with its invocation. When more changed than that (a busy account after an outage) or the round
+is cut short (a slow Chatrace), the cursor stays but the round's progress is kept as a
+:class:`Backlog`: the floor and the range of conversation times already read down to it. The next
+round keeps that floor, skips the conversations in the range (unchanged since they were read) and
+reads on below it, until a round reaches the floor and moves the cursor. Without this, every round
+would re-read the same newest conversations and never reach the older ones.
+
 Faults: a rejected token (401/403) ends the invocation with one error line and the token's health
 recorded; 429, 5xx, timeouts, malformed answers or a DynamoDB failure end the *round* — the cursor
 stays, so the next round reads the same again — and the next round waits longer (exponential
@@ -49,7 +57,7 @@ from inbox.errors import InboxError, SettingsUnavailable, StoreUnavailable
 from inbox.fingerprints import TTL_DAYS
 from inbox.normalize.timestamps import format_ms
 from inbox.observability import MetricName, logger, poller_metrics, text_preview
-from inbox.poller_state import LeaseLost, PollerState
+from inbox.poller_state import Backlog, LeaseLost, PollerState
 from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
     CHATRACE_INBOX_URL,
@@ -72,7 +80,9 @@ MAX_LOOKBACK_MS = (TTL_DAYS - 1) * 86_400_000
 """A poller resuming after a longer outage starts this far back, not at its cursor: the content
 fingerprints that recognize a message the webhook already stored (under a derived id) expire after
 TTL_DAYS, so reading further back could store such a message twice."""
-CONVERSATION_PAGE, MAX_CONVERSATION_PAGES = 30, 20
+CONVERSATION_PAGE, MAX_CONVERSATION_PAGES = 30, 100
+MAX_CONVERSATION_READS = 600
+"""Conversations whose messages one round reads; the rest of a backlog waits for the next round."""
 MESSAGE_PAGE, MAX_MESSAGE_PAGES = 100, 5
 ROUND_MIN_SECONDS = 15.0
 """No round starts with less of the invocation left (a round ends early, cursor kept, if it runs short)."""
@@ -200,6 +210,8 @@ USERNAMES = UsernameCache()
 @dataclass
 class RoundResult:
     cursor_ms: int | None
+    backlog: Backlog | None = None
+    cut_short: bool = False
     conversations_listed: int = 0
     conversations_read: int = 0
     messages_read: int = 0
@@ -216,7 +228,16 @@ class RoundResult:
             "duplicates": self.duplicates,
             "unreadable": self.unreadable,
             "cursor": format_ms(self.cursor_ms) if self.cursor_ms is not None else None,
+            "backlog": self.backlog.to_log() if self.backlog is not None else None,
         }
+
+
+@dataclass
+class _Listing:
+    conversations: list[Conversation]
+    complete: bool  # reached the floor or the end of the list
+    newest: int | None
+    oldest: int | None
 
 
 class Poller:
@@ -235,33 +256,50 @@ class Poller:
         self.clock = clock
         self.usernames = usernames if usernames is not None else USERNAMES
 
-    def run_round(self, cursor_ms: int | None) -> RoundResult:
+    def run_round(self, cursor_ms: int | None, backlog: Backlog | None = None) -> RoundResult:
         now_ms = int(self.clock.now() * 1000)
-        floor = cursor_ms - OVERLAP_MS if cursor_ms is not None else now_ms - INITIAL_LOOKBACK_MS
+        if backlog is not None:
+            floor = backlog.floor_ms
+        else:
+            floor = cursor_ms - OVERLAP_MS if cursor_ms is not None else now_ms - INITIAL_LOOKBACK_MS
         if cursor_ms is not None and floor < now_ms - MAX_LOOKBACK_MS:
             logger.warning(
                 "poller cursor older than the duplicate check remembers; resuming from its limit",
                 extra={"cursor": format_ms(cursor_ms), "resumeFrom": format_ms(now_ms - MAX_LOOKBACK_MS)},
             )
-            floor = now_ms - MAX_LOOKBACK_MS
+            floor, backlog = now_ms - MAX_LOOKBACK_MS, None
             cursor_ms = floor + OVERLAP_MS  # what lies below is deliberately left out, as on a first run
-        result = RoundResult(cursor_ms=cursor_ms)
-        conversations, newest = self._changed_conversations(floor, result)
-        for conversation in conversations:
-            self._read_conversation(conversation, floor, result)
-        if newest is not None:
-            # Everything up to the floor was already handled (or, on a first run, is deliberately
-            # left out), so the cursor never goes below it.
-            base = cursor_ms if cursor_ms is not None else floor
-            result.cursor_ms = max(base, min(newest, now_ms))
+        result = RoundResult(cursor_ms=cursor_ms, backlog=backlog)
+        listing = self._changed_conversations(floor, result)
+        left: list[Conversation] = []
+        for position, conversation in enumerate(listing.conversations):
+            if backlog is not None and backlog.covers(conversation.timestamp_ms):
+                continue
+            if result.conversations_read >= MAX_CONVERSATION_READS:
+                left = listing.conversations[position:]
+                break
+            try:
+                self._read_conversation(conversation, floor, result)
+            except RoundOutOfTime:
+                result.cut_short = True
+                left = listing.conversations[position:]
+                break
+        left = [c for c in left if backlog is None or not backlog.covers(c.timestamp_ms)]
+        if not left and listing.complete:
+            result.backlog = None
+            if listing.newest is not None:
+                # Everything up to the floor was already handled (or, on a first run, is deliberately
+                # left out), so the cursor never goes below it.
+                base = cursor_ms if cursor_ms is not None else floor
+                result.cursor_ms = max(base, min(listing.newest, now_ms))
+        else:
+            result.backlog = _progress(backlog, floor, now_ms, left, listing)
         return result
 
-    def _changed_conversations(
-        self, floor: int, result: RoundResult
-    ) -> tuple[list[Conversation], int | None]:
-        """Instagram conversations changed since ``floor`` (once each), and the newest time listed."""
+    def _changed_conversations(self, floor: int, result: RoundResult) -> _Listing:
+        """Instagram conversations changed since ``floor`` (once each, newest first)."""
         found: dict[str, Conversation] = {}
-        newest: int | None = None
+        listing = _Listing([], complete=True, newest=None, oldest=None)
         for page in range(MAX_CONVERSATION_PAGES):
             rows = self._request(
                 self.client.conversations, offset=page * CONVERSATION_PAGE, limit=CONVERSATION_PAGE
@@ -272,18 +310,20 @@ class Poller:
                 stamp = conversation.timestamp_ms
                 if stamp is not None:
                     times.append(stamp)
-                    newest = stamp if newest is None else max(newest, stamp)
+                    listing.newest = stamp if listing.newest is None else max(listing.newest, stamp)
+                    listing.oldest = stamp if listing.oldest is None else min(listing.oldest, stamp)
                 if (stamp is None or stamp > floor) and conversation.is_instagram:
                     found.setdefault(conversation.contact_id, conversation)
             if len(rows) < CONVERSATION_PAGE or (times and min(times) <= floor):
                 break
         else:
             logger.warning(
-                "more changed conversations than a round reads: the newest were read, the cursor is kept",
+                "catching up: more changed conversations than a round lists; the next round goes on",
                 extra={"pages": MAX_CONVERSATION_PAGES},
             )
-            newest = None  # not everything since the floor was read: keep the cursor
-        return list(found.values()), newest
+            listing.complete = False
+        listing.conversations = list(found.values())
+        return listing
 
     def _read_conversation(self, conversation: Conversation, floor: int, result: RoundResult) -> None:
         result.conversations_read += 1
@@ -353,6 +393,26 @@ class Poller:
         if self.clock.remaining_seconds() < REQUEST_BUDGET_SECONDS:
             raise RoundOutOfTime("too little time left in this invocation for another request")
         return call(*args, **kwargs)
+
+
+def _progress(
+    backlog: Backlog | None, floor: int, now_ms: int, left: list[Conversation], listing: _Listing
+) -> Backlog | None:
+    """What an unfinished round leaves for the next: every conversation changed after the newest
+    one it did not read (and, when it did not list them all, after the oldest it listed) is done."""
+    bounds = [c.timestamp_ms for c in left]
+    if not listing.complete:
+        bounds.append(listing.oldest)
+    if any(bound is None for bound in bounds):
+        return backlog  # a conversation without a time: no range can be vouched for
+    done_from = max((b for b in bounds if b is not None), default=floor) + 1
+    # Up to the round's start, less the overlap: a conversation Chatrace stamps late is read again.
+    done_to = now_ms - OVERLAP_MS
+    if done_from > done_to:
+        return backlog  # nothing read that the range could hold
+    if backlog is not None and backlog.done_from_ms <= done_from:
+        return backlog  # the earlier range reaches further down
+    return Backlog(floor_ms=floor, done_from_ms=done_from, done_to_ms=done_to)
 
 
 def _row_id(row: object) -> str | None:
@@ -448,6 +508,7 @@ class _Invocation:
         self.failures = 0
         self.holding = False
         self.cursor_ms: int | None = None
+        self.backlog: Backlog | None = None
         self.waited_for_lease = False
 
     def run(self) -> InvocationSummary:
@@ -484,9 +545,9 @@ class _Invocation:
                     logger.info("another invocation is polling; waiting for its lease")
                     self.waited_for_lease = True
                 return self.interval
-            self.holding, self.cursor_ms = True, lease.cursor_ms
+            self.holding, self.cursor_ms, self.backlog = True, lease.cursor_ms, lease.backlog
         try:
-            result = self.poller.run_round(self.cursor_ms)
+            result = self.poller.run_round(self.cursor_ms, self.backlog)
         except TokenRejected as exc:
             logger.error(
                 "Chatrace rejected the token: polling stops until the next invocation "
@@ -505,12 +566,21 @@ class _Invocation:
         except RoundOutOfTime:
             logger.info("round cut short: the invocation is ending (cursor kept)")
             return None
+        if result.cut_short:
+            logger.info(
+                "round cut short: the invocation is ending (cursor kept, progress kept)",
+                extra={"backlog": result.backlog.to_log() if result.backlog is not None else None},
+            )
+            self._completed(result)
+            return None
         return self._completed(result)
 
     def _completed(self, result: RoundResult) -> float | None:
         self.failures = 0
         try:
-            self.state.record_round(self.owner, cursor_ms=result.cursor_ms, at=self._iso())
+            self.state.record_round(
+                self.owner, cursor_ms=result.cursor_ms, backlog=result.backlog, at=self._iso()
+            )
         except LeaseLost as exc:
             logger.warning(str(exc))
             self.holding = False
@@ -518,7 +588,7 @@ class _Invocation:
             return None
         except StoreUnavailable as exc:  # stored, but the cursor did not move: the next round re-reads
             return self._failed(exc)
-        self.cursor_ms = result.cursor_ms
+        self.cursor_ms, self.backlog = result.cursor_ms, result.backlog
         self.summary.rounds += 1
         self.summary.stored += result.stored
         self.summary.duplicates += result.duplicates

@@ -6,6 +6,8 @@
   when an invocation ends.
 - **cursor** (``cursorMs``): the newest conversation time whose messages are all stored. Written
   only after a round stored everything up to it, and only by the lease holder.
+- **backlog** (``backlogFloorMs``, ``backlogFromMs``, ``backlogToMs``): a catch-up's progress while
+  rounds cannot finish (:class:`inbox.poller.Backlog`); removed when a round moves the cursor.
 - **token health** (``tokenStatus`` ``ok`` / ``rejected``, ``tokenCheckedAt``, ``tokenDetail``):
   what the last request with the Chatrace token showed, for ``GET /instagram/config``
   (:func:`read_poller_status`).
@@ -29,8 +31,26 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 STATE_KEY: dict[str, Any] = {"pk": {"S": "POLLER"}, "sk": {"S": "STATE"}}
+_BACKLOG_ATTRIBUTES = ("backlogFloorMs", "backlogFromMs", "backlogToMs")
 TokenStatus = Literal["ok", "rejected", "unknown"]
 MAX_DETAIL = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """A catch-up in progress (see inbox.poller): every Instagram conversation whose last activity
+    lies between ``done_from_ms`` and ``done_to_ms`` has had all its messages newer than
+    ``floor_ms`` stored, and has not changed since."""
+
+    floor_ms: int
+    done_from_ms: int
+    done_to_ms: int
+
+    def covers(self, stamp: int | None) -> bool:
+        return stamp is not None and self.done_from_ms <= stamp <= self.done_to_ms
+
+    def to_log(self) -> dict[str, str]:
+        return {"floor": format_ms(self.floor_ms), "doneFrom": format_ms(self.done_from_ms)}
 
 
 class LeaseLost(InboxError):
@@ -50,6 +70,7 @@ class PollerStatus:
     last_error_at: str | None = None
     lease_owner: str | None = None
     lease_expires_ms: int | None = None
+    backlog: Backlog | None = None
 
     def to_json(self) -> dict[str, Any]:
         """What the operator API shows (no secret: the token's health, never the token)."""
@@ -61,6 +82,7 @@ class PollerStatus:
             },
             "cursor": format_ms(self.cursor_ms) if self.cursor_ms is not None else None,
             "lastRoundAt": self.last_round_at,
+            "catchingUpFrom": format_ms(self.backlog.floor_ms) if self.backlog is not None else None,
             "lastError": {"reason": self.last_error, "at": self.last_error_at} if self.last_error else None,
         }
 
@@ -106,17 +128,26 @@ class PollerState:
             values={":owner": {"S": owner}},
         )
 
-    def record_round(self, owner: str, *, cursor_ms: int | None, at: str) -> None:
-        """A round stored everything up to ``cursor_ms`` and the token worked; raises LeaseLost."""
+    def record_round(
+        self, owner: str, *, cursor_ms: int | None, at: str, backlog: Backlog | None = None
+    ) -> None:
+        """A round stored everything up to ``cursor_ms`` (and what ``backlog`` says) and the token
+        worked; raises LeaseLost."""
         values: dict[str, Any] = {":owner": {"S": owner}, ":at": {"S": at}, ":ok": {"S": "ok"}}
         expression = "SET lastRoundAt = :at, tokenStatus = :ok, tokenCheckedAt = :at"
+        removed = ["tokenDetail"]
         if cursor_ms is not None:
             expression += ", cursorMs = :cursor"
             values[":cursor"] = {"N": str(cursor_ms)}
-        if (
-            self._update(expression + " REMOVE tokenDetail", condition="leaseOwner = :owner", values=values)
-            is None
-        ):
+        if backlog is None:
+            removed += _BACKLOG_ATTRIBUTES
+        else:
+            bounds = (backlog.floor_ms, backlog.done_from_ms, backlog.done_to_ms)
+            for name, value in zip(_BACKLOG_ATTRIBUTES, bounds, strict=True):
+                expression += f", {name} = :{name}"
+                values[f":{name}"] = {"N": str(value)}
+        expression += " REMOVE " + ", ".join(removed)
+        if self._update(expression, condition="leaseOwner = :owner", values=values) is None:
             raise LeaseLost("the poller lease was taken over; the cursor was not moved")
 
     def record_token_rejected(self, *, at: str, detail: str) -> None:
@@ -196,4 +227,11 @@ def _status(item: dict[str, Any]) -> PollerStatus:
         last_error_at=text("lastErrorAt"),
         lease_owner=text("leaseOwner"),
         lease_expires_ms=number("leaseExpiresMs"),
+        backlog=_backlog(*(number(name) for name in _BACKLOG_ATTRIBUTES)),
     )
+
+
+def _backlog(floor: int | None, done_from: int | None, done_to: int | None) -> Backlog | None:
+    if floor is None or done_from is None or done_to is None:
+        return None
+    return Backlog(floor, done_from, done_to)
