@@ -475,6 +475,37 @@ def test_a_backlog_bigger_than_a_round_is_caught_up_over_rounds_and_invocations(
     assert summary.stored == 4
 
 
+def test_a_round_cut_short_by_a_slow_chatrace_records_its_progress_and_ends_the_invocation(
+    stack: LocalStack, fake: FakeChatrace, table_name: str, logs: LogCapture
+) -> None:
+    class RunsOut(FakeClock):
+        """Time for the lease, the listing and three conversations, then the invocation is ending."""
+
+        requests = 0
+
+        def remaining_seconds(self) -> float:
+            self.requests += 1
+            return super().remaining_seconds() if self.requests <= 5 else 1.0
+
+    now = int(time.time() * 1000)
+    rows = [fake.add_message(f"slow-{i}", f"text {i}", timestamp_ms=now - i * 200_000) for i in range(4)]
+
+    summary = run(table_name, RunsOut(budget=70))
+
+    assert (summary.status, summary.rounds, summary.stored) == ("ok", 1, 3)
+    (line,) = logs.named("round cut short: the invocation is ending (cursor kept, progress kept)")
+    assert line["backlog"]["doneFrom"]
+    status = read_poller_status(table_name)
+    assert status.cursor_ms is None
+    assert status.backlog is not None
+    assert status.backlog.covers(now - 400_000)  # the third conversation: read, and older than the overlap
+    assert stored(table_name, rows[3]["id"]) is None
+
+    run(table_name, FakeClock(budget=20), owner="invocation-2")
+    assert stored(table_name, rows[3]["id"]) is not None
+    assert read_poller_status(table_name).backlog is None
+
+
 # ------------------------------------------------------------------------------- metrics
 
 
