@@ -1,4 +1,4 @@
-"""Fixtures for the operator API (functions/config) shared by the integration tests."""
+"""Fixtures shared by the integration tests: the store, the poller and the operator API (functions/config)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from inbox.passwords import hash_password
+from inbox.store import MessageStore
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
@@ -31,6 +33,17 @@ PROTECTED = [
     ("GET", "/instagram/unrecognized"),
     ("POST", "/instagram/unrecognized/" + "a" * 64 + "/replay"),
 ]
+
+
+@pytest.fixture
+def store(table_name: str) -> MessageStore:
+    return MessageStore(table_name, boto3.client("dynamodb"))
+
+
+@pytest.fixture
+def poller_module(stack: LocalStack) -> ModuleType:
+    """functions/poller/app.py imported fresh inside moto, as a cold start would."""
+    return importlib.reload(importlib.import_module("functions.poller.app"))
 
 
 @pytest.fixture

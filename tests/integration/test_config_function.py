@@ -38,11 +38,6 @@ def secrets() -> dict[str, str]:
     return dict(OPERATOR)
 
 
-@pytest.fixture
-def store(table_name: str) -> MessageStore:
-    return MessageStore(table_name, boto3.client("dynamodb"))
-
-
 def message(
     message_id: str, timestamp: str, sender: str = "42", text: str | None = None
 ) -> NormalizedMessage:

@@ -37,11 +37,6 @@ def secrets() -> dict[str, str]:
 
 
 @pytest.fixture
-def store(table_name: str) -> MessageStore:
-    return MessageStore(table_name, boto3.client("dynamodb"))
-
-
-@pytest.fixture
 def fake(stack: LocalStack) -> Iterator[FakeChatrace]:
     """The fake Chatrace, as the API URL setting (the operator API sends replies there)."""
     with FakeChatrace(token=TOKEN) as running:

@@ -8,7 +8,6 @@ writes local_aws makes atomic as DynamoDB's are).
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 import threading
@@ -45,16 +44,6 @@ def secrets(fake_chatrace: FakeChatrace) -> dict[str, str]:
 @pytest.fixture
 def fake(stack: LocalStack, fake_chatrace: FakeChatrace) -> FakeChatrace:
     return enable_polling(stack, fake_chatrace)
-
-
-@pytest.fixture
-def poller_module(stack: LocalStack) -> ModuleType:
-    return importlib.reload(importlib.import_module("functions.poller.app"))
-
-
-@pytest.fixture
-def store(table_name: str) -> MessageStore:
-    return MessageStore(table_name, boto3.client("dynamodb"))
 
 
 # ----------------------------------------------------------------------------- the two sightings

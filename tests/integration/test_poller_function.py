@@ -7,7 +7,6 @@ in-invocation loop.
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from collections.abc import Iterator
@@ -45,12 +44,6 @@ def secrets(fake_chatrace: FakeChatrace) -> dict[str, str]:
 def fake(stack: LocalStack, fake_chatrace: FakeChatrace) -> FakeChatrace:
     """Polling on, pointed at the fake (as an operator would set it)."""
     return enable_polling(stack, fake_chatrace)
-
-
-@pytest.fixture
-def poller_module(stack: LocalStack) -> ModuleType:
-    """functions/poller/app.py imported fresh inside moto, as a cold start would."""
-    return importlib.reload(importlib.import_module("functions.poller.app"))
 
 
 def invoke(module: ModuleType, timeout: int = 20) -> dict[str, Any]:

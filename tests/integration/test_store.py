@@ -31,11 +31,6 @@ def message(message_id: str = "m-1", **changes: object) -> NormalizedMessage:
     return NormalizedMessage(**fields)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def store(table_name: str) -> MessageStore:
-    return MessageStore(table_name, boto3.client("dynamodb"))
-
-
 def test_first_write_is_stored_and_a_redelivery_is_a_duplicate(store: MessageStore) -> None:
     assert store.put_message(message()) == "stored"
     assert store.put_message(message(text="changed")) == "duplicate"
