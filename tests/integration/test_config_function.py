@@ -137,6 +137,7 @@ def test_a_wrong_email_still_costs_a_password_check(call: Call, monkeypatch: pyt
         (b"", None),
         (b"[1, 2]", None),
         (b"\xff\xfe", None),
+        (b"[" * 30_000 + b"]" * 30_000, None),  # under the size limit; once a RecursionError and a 500
         ({"email": ADMIN_EMAIL}, "password"),
         ({"password": ADMIN_PASSWORD}, "email"),
         ({"email": 42, "password": ADMIN_PASSWORD}, "email"),
@@ -148,6 +149,7 @@ def test_a_wrong_email_still_costs_a_password_check(call: Call, monkeypatch: pyt
         "empty",
         "list",
         "not-utf8",
+        "deeply-nested",
         "no-password",
         "no-email",
         "numeric-email",

@@ -17,7 +17,6 @@ Nothing here logs a header, a body, a token or a setting's value.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -188,15 +187,10 @@ def json_body(request: OperatorRequest) -> dict[str, object]:
         raise InvalidRequest(exc.reason) from exc
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidRequest(f"body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
-    if not raw.strip():
-        raise InvalidRequest("empty body: expected a JSON object")
-    try:
-        value = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InvalidRequest("body is not valid UTF-8") from exc
-    except ValueError as exc:
-        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "unreadable"
-        raise InvalidRequest(f"invalid JSON: {message}") from exc
+    try:  # the webhook's parser: its UTF-8, empty-body and nesting checks (no RecursionError)
+        value = delivery.parse_delivery(raw, "application/json").body
+    except RejectedDelivery as exc:
+        raise InvalidRequest(exc.reason) from exc
     if not isinstance(value, dict):
         raise InvalidRequest("expected a JSON object")
     return value
