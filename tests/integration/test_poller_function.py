@@ -15,9 +15,15 @@ from typing import Any
 
 import pytest
 from inbox import poller
-from inbox.poller import DEFAULT_INTERVAL_SECONDS, OVERLAP_MS
+from inbox.poller import OVERLAP_MS
 from inbox.poller_state import LeaseLost, PollerState, read_poller_status
-from inbox.settings import CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL, CHATRACE_TOKEN, POLL_INTERVAL_SECONDS
+from inbox.settings import (
+    CHATRACE_ACCOUNT_ID,
+    CHATRACE_INBOX_URL,
+    CHATRACE_TOKEN,
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    POLL_INTERVAL_SECONDS,
+)
 from inbox_dev.fake_chatrace import DEFAULT_TOKEN, FakeChatrace
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
@@ -122,7 +128,7 @@ def test_a_new_inbound_message_is_stored_with_source_poller(
     assert item["timestamp"]["S"].endswith("Z")
 
     (start,) = logs.named("starting polling")
-    assert start["intervalSeconds"] == DEFAULT_INTERVAL_SECONDS
+    assert start["intervalSeconds"] == DEFAULT_POLL_INTERVAL_SECONDS
     (round_line,) = logs.named("poll round")
     assert (round_line["conversationsRead"], round_line["messagesRead"], round_line["stored"]) == (1, 1, 1)
     (message_line,) = logs.named("message stored")

@@ -9,6 +9,7 @@ import pytest
 from inbox.config_api import ConfigUpdate, FieldName, base_url, checked_update, config_view
 from inbox.errors import InvalidRequest
 from inbox.normalize import fieldmap
+from inbox.poller import PollerConfig
 from inbox.settings import FunctionEnvironment, Settings
 from inbox.validation import validated
 
@@ -19,6 +20,13 @@ SECRET_VALUES = {
     "secrets/jwt-secret": "j" * 40,
     "secrets/admin-email": "boss@example.com",
     "secrets/admin-password-hash": "scrypt$1024$8$1$salt$hash",
+}
+
+POLLING = {
+    "polling/enabled": "true",
+    "secrets/chatrace-token": "t",
+    "chatrace/account-id": "1",
+    "chatrace/inbox-url": "https://app.example/php/user",
 }
 
 
@@ -73,6 +81,13 @@ def test_unset_sentinels_read_as_not_set_and_polling_lists_what_is_missing() -> 
         "missing": ["secrets/chatrace-token", "chatrace/account-id", "chatrace/inbox-url"],
         "status": None,  # the poller's own record; the operator API fills it in
     }
+
+
+@pytest.mark.parametrize(("stored", "used"), [("15", 15), ("120", 10), ("0", 10), ("soon", 10), ("-", 10)])
+def test_the_interval_shown_is_the_one_the_poller_uses(stored: str, used: int) -> None:
+    settings = Settings({"polling/interval-seconds": stored})
+    assert view(settings.values)["polling"]["intervalSeconds"] == used
+    assert PollerConfig.from_settings(Settings({**settings.values, **POLLING})).interval_seconds == used
 
 
 def test_a_broken_stored_field_map_is_reported_not_fatal() -> None:

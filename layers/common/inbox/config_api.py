@@ -38,11 +38,13 @@ from inbox.settings import (
     CHATRACE_REPLY_CHANNEL,
     CHATRACE_TOKEN,
     DEFAULT_CHATRACE_API_URL,
+    DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_REPLY_CHANNEL,
     FIELD_MAP,
     JWT_SECRET,
     META_APP_SECRET,
     META_VERIFY_TOKEN,
+    POLL_INTERVAL_BOUNDS,
     POLL_INTERVAL_SECONDS,
     POLLING_ENABLED,
     TOKEN_LIFETIME_SECONDS,
@@ -50,6 +52,8 @@ from inbox.settings import (
     WEBHOOK_SECRET,
     FunctionEnvironment,
     Settings,
+    poll_interval,
+    polling_enabled,
     read_field_map,
 )
 
@@ -57,9 +61,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
 
 WEBHOOK_PATH = "/instagram/webhook"
-DEFAULT_POLL_INTERVAL = 10
 DEFAULT_TOKEN_LIFETIME = 3600
-POLL_INTERVAL_RANGE = (1, 60)
 TOKEN_LIFETIME_RANGE = (60, 86400)
 SSM_STANDARD_VALUE_BYTES = 4096
 # The Chatrace token's last 4 characters are shown only when they are a small part of it.
@@ -97,7 +99,7 @@ def config_view(
     token = settings.get(CHATRACE_TOKEN)
     account_id = settings.get(CHATRACE_ACCOUNT_ID)
     inbox_url = settings.get(CHATRACE_INBOX_URL)
-    polling_enabled = read_bool(settings, POLLING_ENABLED)
+    enabled = polling_enabled(settings)
     missing = [
         name
         for name in (CHATRACE_TOKEN, CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL)
@@ -125,12 +127,10 @@ def config_view(
             },
         },
         "polling": {
-            "enabled": polling_enabled,
-            "intervalSeconds": read_int(
-                settings, POLL_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL, POLL_INTERVAL_RANGE
-            ),
+            "enabled": enabled,
+            "intervalSeconds": poll_interval(settings) or DEFAULT_POLL_INTERVAL_SECONDS,
             "source": inbox_url,
-            "ready": polling_enabled and not missing,
+            "ready": enabled and not missing,
             "missing": missing,
             "status": poller_status,
         },
@@ -160,10 +160,6 @@ def base_url(headers: Mapping[str, str], *, domain_name: str | None, stage: str 
         proto = "https"
     prefix = f"/{stage}" if stage and stage != "$default" and re.fullmatch(r"[\w-]{1,128}", stage) else ""
     return f"{proto}://{host}{prefix}"
-
-
-def read_bool(settings: Settings, name: str) -> bool:
-    return (settings.get(name) or "").strip().lower() == "true"
 
 
 def read_int(settings: Settings, name: str, default: int, bounds: tuple[int, int]) -> int:
@@ -196,7 +192,9 @@ class ConfigUpdate(BaseModel):
     apiUrl: str | None = None
     replyChannel: str | None = None
     pollingEnabled: StrictBool = False
-    pollIntervalSeconds: StrictInt = Field(DEFAULT_POLL_INTERVAL, ge=1, le=60)
+    pollIntervalSeconds: StrictInt = Field(
+        DEFAULT_POLL_INTERVAL_SECONDS, ge=POLL_INTERVAL_BOUNDS[0], le=POLL_INTERVAL_BOUNDS[1]
+    )
     tokenLifetimeSeconds: StrictInt = Field(DEFAULT_TOKEN_LIFETIME, ge=60, le=86400)
     fieldMap: dict[FieldName, Annotated[list[Path], Field(min_length=1, max_length=32)]] = Field(
         default_factory=dict

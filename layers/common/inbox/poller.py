@@ -62,16 +62,18 @@ from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
     CHATRACE_INBOX_URL,
     CHATRACE_TOKEN,
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    POLL_INTERVAL_BOUNDS,
     POLL_INTERVAL_SECONDS,
     POLLING_ENABLED,
     FunctionEnvironment,
     Settings,
     load_settings,
+    poll_interval,
+    polling_enabled,
 )
 from inbox.store import MessageStore
 
-DEFAULT_INTERVAL_SECONDS = 10
-MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS = 1, 60
 OVERLAP_MS = 120_000
 """Each round re-reads conversations changed in the two minutes before the cursor."""
 INITIAL_LOOKBACK_MS = 15 * 60_000
@@ -146,7 +148,7 @@ class PollerConfig:
     def from_settings(cls, settings: Settings) -> PollerConfig:
         """Raises PollingDisabled naming everything missing (the token's value is never logged)."""
         reasons = []
-        if (settings.get(POLLING_ENABLED) or "").strip().lower() != "true":
+        if not polling_enabled(settings):
             reasons.append(f"{POLLING_ENABLED} is not true")
         for name in (CHATRACE_TOKEN, CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL):
             if settings.get(name) is None:
@@ -162,24 +164,22 @@ class PollerConfig:
             inbox_url=url.strip(),
             account_id=account_id.strip(),
             token=token.strip(),
-            interval_seconds=_interval(settings.get(POLL_INTERVAL_SECONDS)),
+            interval_seconds=_interval(settings),
         )
 
 
-def _interval(text: str | None) -> int:
-    try:
-        value = int((text or "").strip())
-    except ValueError:
-        value = 0
-    if MIN_INTERVAL_SECONDS <= value <= MAX_INTERVAL_SECONDS:
-        return value
+def _interval(settings: Settings) -> int:
+    interval = poll_interval(settings)
+    if interval is not None:
+        return interval
+    text = settings.get(POLL_INTERVAL_SECONDS)
     if text is not None:
+        low, high = POLL_INTERVAL_BOUNDS
         logger.warning(
-            f"{POLL_INTERVAL_SECONDS} must be {MIN_INTERVAL_SECONDS}-{MAX_INTERVAL_SECONDS}; "
-            f"using {DEFAULT_INTERVAL_SECONDS}",
+            f"{POLL_INTERVAL_SECONDS} must be {low}-{high}; using {DEFAULT_POLL_INTERVAL_SECONDS}",
             extra={"value": text[:20]},
         )
-    return DEFAULT_INTERVAL_SECONDS
+    return DEFAULT_POLL_INTERVAL_SECONDS
 
 
 class UsernameCache:

@@ -44,6 +44,9 @@ POLLING_ENABLED = "polling/enabled"
 POLL_INTERVAL_SECONDS = "polling/interval-seconds"
 TOKEN_LIFETIME_SECONDS = "auth/token-lifetime-seconds"  # noqa: S105
 
+DEFAULT_POLL_INTERVAL_SECONDS = 10
+POLL_INTERVAL_BOUNDS = (1, 60)
+
 # What replies use while their parameter is unset (the template's defaults, for a stack that lost them).
 DEFAULT_CHATRACE_API_URL = "https://api.chatrace.com"
 DEFAULT_REPLY_CHANNEL = "instagram"
@@ -125,6 +128,21 @@ class Settings:
 
     def is_set(self, name: str) -> bool:
         return self.get(name) is not None
+
+
+def polling_enabled(settings: Settings) -> bool:
+    return (settings.get(POLLING_ENABLED) or "").strip().lower() == "true"
+
+
+def poll_interval(settings: Settings) -> int | None:
+    """The stored interval when it is a whole number of seconds within POLL_INTERVAL_BOUNDS, else
+    None (the poller then polls every DEFAULT_POLL_INTERVAL_SECONDS; the config view says the same)."""
+    try:
+        value = int((settings.get(POLL_INTERVAL_SECONDS) or "").strip())
+    except ValueError:
+        return None
+    low, high = POLL_INTERVAL_BOUNDS
+    return value if low <= value <= high else None
 
 
 def read_field_map(settings: Settings) -> tuple[dict[str, Any], str | None]:
