@@ -11,7 +11,7 @@ from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from inbox.errors import StoreUnavailable
 from inbox.models import Attachment, NormalizedMessage
-from inbox.store import MessageStore
+from inbox.store import MessageStore, conversation_key
 
 NOW = datetime(2024, 11, 13, 12, 0, tzinfo=UTC)
 
@@ -136,3 +136,20 @@ def test_binary_raw_bodies_are_kept_as_bytes(store: MessageStore, table_name: st
     store.keep_raw(b"\xff\xfe\x00binary", reason="not UTF-8", media_type="", received_at=NOW, ttl_days=1)
     item = boto3.client("dynamodb").scan(TableName=table_name)["Items"][0]
     assert item["body"] == {"B": b"\xff\xfe\x00binary"}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "row_time"),
+    [
+        ("2039-02-28T11:07:18.983Z", "2039-02-28T11:07:18.983Z"),
+        ("2026-11-25T04:00:00.001Z", "2026-11-25T04:00:00.001Z"),
+        ("2024-11-13T12:00:00Z", "2024-11-13T12:00:00.000Z"),
+    ],
+)
+def test_a_conversation_row_is_timed_to_the_exact_millisecond(
+    store: MessageStore, table_name: str, stamp: str, row_time: str
+) -> None:
+    """Float seconds (``datetime.timestamp() * 1000``) put some times 1 ms early."""
+    store.put_message(message(timestamp=stamp))
+    row = boto3.client("dynamodb").get_item(TableName=table_name, Key=conversation_key(message().senderId))
+    assert row["Item"]["gsi2sk"]["S"] == f"{row_time}#{message().senderId}"

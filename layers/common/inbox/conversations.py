@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from inbox.http import Answer
 from inbox.message_reader import Item, MessageReader, Page, _unavailable, message_from_item
 from inbox.models import NormalizedMessage
+from inbox.normalize.timestamps import datetime_to_ms
 from inbox.paging import decode_cursor, encode_cursor
 from inbox.store import (
     CONVERSATIONS_PARTITION,
@@ -83,7 +84,7 @@ class Conversation:
             "unanswered": self.unanswered,
             "replyWindow": {
                 "open": self.window_open(now),
-                "until": sort_stamp(int(until.timestamp() * 1000)) if until is not None else None,
+                "until": sort_stamp(datetime_to_ms(until)) if until is not None else None,
             },
         }
 

@@ -32,6 +32,7 @@ from inbox.conversations import ConversationReader
 from inbox.errors import InvalidRequest, MissingSecret, NotFound, StoreUnavailable
 from inbox.http import Answer
 from inbox.models import NormalizedMessage, ReplyStatus
+from inbox.normalize.timestamps import datetime_to_ms
 from inbox.observability import MetricName, logger, metrics
 from inbox.settings import (
     CHATRACE_API_URL,
@@ -96,12 +97,12 @@ def reply(
                 "more than 24 hours old (Meta refuses the message)",
                 "replyWindow": {
                     "open": False,
-                    "until": sort_stamp(int(until.timestamp() * 1000)) if until else None,
+                    "until": sort_stamp(datetime_to_ms(until)) if until else None,
                 },
             },
         )
 
-    stamp = sort_stamp(int(now.timestamp() * 1000))
+    stamp = sort_stamp(datetime_to_ms(now))
     message = NormalizedMessage(
         messageId=message_id,
         senderId=sender_id,
@@ -176,7 +177,7 @@ def _reclaim(
         return Answer(
             409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}
         )
-    stamp = sort_stamp(int(now.timestamp() * 1000))
+    stamp = sort_stamp(datetime_to_ms(now))
     if not _retake(store, message_id, expected=existing.status, attempt=attempt, stamp=stamp):
         return Answer(
             409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}

@@ -64,6 +64,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import StoreUnavailable
 from inbox.fingerprints import MAX_ENTRIES, TTL_DAYS, Entry, Fingerprint, bucket_of, partner, sighting
+from inbox.normalize.timestamps import to_epoch_ms
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -284,12 +285,13 @@ class MessageStore:
     def _count_in_conversation(self, item: dict[str, Any]) -> dict[str, Any]:
         """Transaction action: one more message in the sender's conversation (created on the first)."""
         sender = item["senderId"]["S"]
+        ms = _epoch_ms(item_text(item, "timestamp"), item_text(item, "receivedAt"))
         values: dict[str, Any] = {
             ":one": {"N": "1"},
             ":kind": {"S": "conversation"},
             ":sender": sender_value(sender),
             ":part": {"S": CONVERSATIONS_PARTITION},
-            ":sk": {"S": f"{sort_stamp(_epoch_ms(item) or 0)}#{sender}"},
+            ":sk": {"S": f"{sort_stamp(ms or 0)}#{sender}"},
         }
         expression = (
             "SET #kind = :kind, senderId = :sender, gsi2pk = :part, gsi2sk = if_not_exists(gsi2sk, :sk)"
@@ -311,7 +313,7 @@ class MessageStore:
         Conditional UpdateItems, so concurrent writers in any order keep the newest. A failure here
         is logged, never raised: the message is stored and counted, the next one repairs the rest.
         """
-        ms = _epoch_ms({"timestamp": {"S": message.timestamp}, "receivedAt": {"S": message.receivedAt}})
+        ms = _epoch_ms(message.timestamp, message.receivedAt)
         if ms is None:
             return
         key = conversation_key(message.senderId)
@@ -552,16 +554,6 @@ def sort_stamp(ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def epoch_ms(stamp: str) -> int | None:
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
 def item_text(item: Mapping[str, Any], name: str) -> str | None:
     """A string attribute of a raw DynamoDB item, None when absent (every reader of items uses this)."""
     value = item.get(name, {}).get("S")
@@ -574,14 +566,10 @@ def item_number(item: Mapping[str, Any], name: str) -> int | None:
     return int(value) if value is not None else None
 
 
-def _epoch_ms(item: dict[str, Any]) -> int | None:
+def _epoch_ms(timestamp: str | None, received_at: str | None) -> int | None:
     """The message's time in ms (its receive time when its own cannot be read)."""
-    for name in ("timestamp", "receivedAt"):
-        value = item.get(name, {}).get("S")
-        ms = epoch_ms(value) if value else None
-        if ms is not None:
-            return ms
-    return None
+    ms = to_epoch_ms(timestamp)
+    return ms if ms is not None else to_epoch_ms(received_at)
 
 
 def _version_condition(version: int | None) -> dict[str, Any]:
