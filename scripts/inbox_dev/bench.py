@@ -186,8 +186,6 @@ def warm_request(requests: int) -> dict[str, float]:
     Every message has its own text, as real traffic does (equal texts would take the slower
     content-matching path on purpose).
     """
-    from datetime import UTC, datetime
-
     from inbox.models import NormalizedMessage
     from inbox.store import MessageStore
 
@@ -268,6 +266,8 @@ def _stored_sizes(
     store: Any, event: dict[str, Any], webhook: Any, handler: logging.Handler
 ) -> dict[str, float]:
     """Bytes of one delivery's message item, fingerprint item and log output (for the cost estimate)."""
+    from inbox.store import message_key
+
     captured = io.StringIO()
     if isinstance(handler, logging.StreamHandler):
         handler.setStream(captured)
@@ -275,9 +275,7 @@ def _stored_sizes(
         result = webhook.invoke(event)
     message_id = json.loads(result["body"])["messages"][0]["messageId"]
     client = store._client
-    item = client.get_item(
-        TableName=store.table_name, Key={"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}}
-    )
+    item = client.get_item(TableName=store.table_name, Key=message_key(message_id))
     fingerprints = client.scan(
         TableName=store.table_name,
         FilterExpression="begins_with(pk, :fp)",

@@ -44,12 +44,12 @@ class LocalFunction:
     """One function's handler, imported once with its environment; invocations run one at a time,
     as in a single Lambda execution environment (handlers may keep per-request state globally)."""
 
-    def __init__(self, spec: cfn.FunctionSpec, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, spec: cfn.FunctionSpec) -> None:
         self.spec = spec
         self.name = spec.logical_id
         self._lock = threading.Lock()
         module_name, _, self._attribute = spec.handler.rpartition(".")
-        self._module = _import_handler_module(spec, module_name, {**spec.environment, **(extra_env or {})})
+        self._module = _import_handler_module(spec, module_name, spec.environment)
         self._handler = getattr(self._module, self._attribute)
 
         self._log_keys = PerThreadLogKeys.install(getattr(self._module, "logger", None))

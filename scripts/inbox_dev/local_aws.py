@@ -7,6 +7,7 @@ INBOX_* environment variables.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -105,11 +106,8 @@ def provision(
     tables = cfn.table_definitions(template, base)
     table_names = {table.logical_id: table.name for table in tables}
     buses = cfn.event_bus_names(template, base)
-    context = cfn.Context.for_template(
-        template,
-        stack_name=stack_name,
-        region=region,
-        overrides=parameter_overrides,
+    context = dataclasses.replace(
+        base,
         physical_names={**table_names, **buses},
         attributes={
             f"{table.logical_id}.Arn": f"arn:aws:dynamodb:{region}:123456789012:table/{table.name}"

@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from inbox.settings import CHATRACE_TOKEN, WEBHOOK_SECRET
+
 from inbox_dev import cfn, console
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LocalFunction
@@ -250,9 +252,7 @@ def banner(api: LocalApi, base_url: str, operator: DevOperator | None = None) ->
         lines.append(f"  {variable:<26} {state:<8} ({api.stack.settings_prefix}/{name})")
     lines += ["", *polling_lines(api.stack)]
     secret_header = (
-        ' -H "X-Webhook-Secret: $INBOX_WEBHOOK_SECRET"'
-        if "secrets/webhook-secret" in api.stack.seeded_secrets
-        else ""
+        ' -H "X-Webhook-Secret: $INBOX_WEBHOOK_SECRET"' if WEBHOOK_SECRET in api.stack.seeded_secrets else ""
     )
     seed = (
         '{"senderId":"123456789","messageId":"test-123","text":"Тестовое сообщение",'
@@ -276,7 +276,7 @@ def polling_lines(stack: LocalStack) -> list[str]:
     parameters = stack.context.parameters
     needed = {
         "INBOX_POLLING_ENABLED=true": parameters.get("PollingEnabled") == "true",
-        "INBOX_CHATRACE_TOKEN": "secrets/chatrace-token" in stack.seeded_secrets,
+        "INBOX_CHATRACE_TOKEN": CHATRACE_TOKEN in stack.seeded_secrets,
         "INBOX_CHATRACE_ACCOUNT_ID": bool(parameters.get("ChatraceAccountId")),
         "INBOX_CHATRACE_INBOX_URL": bool(parameters.get("ChatraceInboxUrl")),
     }

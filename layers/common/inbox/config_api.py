@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from inbox.errors import InvalidRequest, SettingsUnavailable
-from inbox.jwt_auth import MIN_SECRET_BYTES
+from inbox.jwt_auth import secret_is_usable
 from inbox.observability import logger
 from inbox.settings import (
     ADMIN_EMAIL,
@@ -115,7 +115,7 @@ def config_view(
         )
     jwt_secret = settings.get(JWT_SECRET)
     if jwt_secret is not None:
-        secrets["jwtSecret"]["usable"] = len(jwt_secret.encode()) >= MIN_SECRET_BYTES
+        secrets["jwtSecret"]["usable"] = secret_is_usable(jwt_secret)
     return {
         "accountId": account_id,
         "webhook": {

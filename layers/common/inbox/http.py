@@ -21,6 +21,18 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+RETRY_AFTER_SECONDS = "5"
+
+
+def unavailable(reason: str) -> Answer:
+    """503 for a dependency that failed (DynamoDB, Parameter Store): the caller should retry."""
+    return Answer(
+        503,
+        {"error": "temporarily unavailable, retry later", "detail": reason},
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 def json_response(body: Any) -> str:
     """Readable JSON (Cyrillic stays Cyrillic); ASCII escapes when a lone surrogate can't be UTF-8."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -15,7 +15,7 @@ from typing import Any
 
 from inbox import delivery, webhook_auth
 from inbox.errors import MissingSecret, RejectedDelivery, SettingsUnavailable, StoreUnavailable
-from inbox.http import Answer
+from inbox.http import Answer, unavailable
 from inbox.models import NormalizedMessage
 from inbox.normalize import normalize
 from inbox.observability import MetricName, count_rejected_delivery, logger, metrics, text_preview
@@ -29,8 +29,6 @@ from inbox.settings import (
     read_field_map,
 )
 from inbox.store import MessageStore
-
-RETRY_AFTER_SECONDS = "5"
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def receive_delivery(
     except (SettingsUnavailable, StoreUnavailable) as exc:
         logger.error("delivery not taken: dependency unavailable", extra={"reason": str(exc)})
         metrics.add_metric(name=MetricName.STORE_ERRORS, unit="Count", value=1)
-        return _unavailable(str(exc))
+        return unavailable(str(exc))
 
 
 def answer_handshake(query: Mapping[str, str], *, env: FunctionEnvironment) -> Answer:
@@ -81,7 +79,7 @@ def answer_handshake(query: Mapping[str, str], *, env: FunctionEnvironment) -> A
         logger.info("Meta handshake refused", extra={"mode": query.get("hub.mode")})
         return Answer(rejection.status_code, {"error": rejection.reason})
     except SettingsUnavailable as exc:
-        return _unavailable(str(exc))
+        return unavailable(str(exc))
     logger.info("Meta handshake answered")
     return Answer(200, challenge, {"Content-Type": "text/plain; charset=utf-8"})
 
@@ -210,14 +208,6 @@ def _reject(
             # The sender gets the 400 either way (a retry cannot fix the body); the log keeps the trace.
             logger.error("could not keep a rejected body", extra={"reason": str(exc)})
     return Answer(rejection.status_code, {"error": rejection.reason})
-
-
-def _unavailable(reason: str) -> Answer:
-    return Answer(
-        503,
-        {"error": "temporarily unavailable, retry later", "detail": reason},
-        {"Retry-After": RETRY_AFTER_SECONDS},
-    )
 
 
 def _top_level_keys(body: object) -> list[str] | str:

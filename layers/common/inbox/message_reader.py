@@ -189,16 +189,16 @@ def message_from_item(item: Item) -> NormalizedMessage:
     return NormalizedMessage(
         messageId=_s(item, "messageId"),
         senderId=_s(item, "senderId"),
-        username=_optional(item, "username"),
-        text=_optional(item, "text"),
+        username=item_text(item, "username"),
+        text=item_text(item, "text"),
         attachments=attachments,
         timestamp=_s(item, "timestamp"),
         source=cast(Source, source) if source in get_args(Source) else "webhook",
         format=_s(item, "format"),
         receivedAt=_s(item, "receivedAt"),
         direction="outbound" if _s(item, "direction") == "outbound" else "inbound",
-        status=cast(ReplyStatus | None, _optional(item, "status")),
-        error=_optional(item, "error"),
+        status=cast(ReplyStatus | None, item_text(item, "status")),
+        error=item_text(item, "error"),
     )
 
 
@@ -213,7 +213,7 @@ def kept_body_from_item(item: Item) -> KeptBody:
         size=int(item.get("size", {}).get("N", len(raw))),
         truncated=bool(item.get("truncated", {}).get("BOOL", False)),
         raw=raw,
-        requestId=_optional(item, "requestId"),
+        requestId=item_text(item, "requestId"),
     )
 
 
@@ -230,10 +230,6 @@ def _size(value: object) -> int:
 
 def _s(item: Item, name: str) -> str:
     return str(item.get(name, {}).get("S", ""))
-
-
-def _optional(item: Item, name: str) -> str | None:
-    return item_text(item, name)
 
 
 def _second_prefix(moment: datetime) -> str:

@@ -14,7 +14,6 @@ from typing import Any, Literal
 Source = Literal["webhook", "poller", "operator"]
 Direction = Literal["inbound", "outbound"]
 ReplyStatus = Literal["sending", "sent", "failed"]
-DeliveryStatus = Literal["stored", "duplicate", "ignored", "unrecognized"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,7 +36,7 @@ from inbox.errors import (
     Unauthorized,
     UnusableSecret,
 )
-from inbox.http import Answer
+from inbox.http import Answer, unavailable
 from inbox.message_reader import MessageReader
 from inbox.observability import MetricName, logger, metrics
 from inbox.poller_state import read_poller_status
@@ -44,7 +44,6 @@ from inbox.settings import FunctionEnvironment, Settings, load_settings
 from inbox.store import MessageStore
 from inbox.validation import validated
 
-RETRY_AFTER_SECONDS = "5"
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -159,11 +158,7 @@ class OperatorApi:
             return Answer(503, {"error": f"not configured: {exc}; see `make secrets`"})
         except (SettingsUnavailable, StoreUnavailable) as exc:
             logger.error("operator request failed: dependency unavailable", extra={"reason": str(exc)})
-            return Answer(
-                503,
-                {"error": "temporarily unavailable, retry later", "detail": str(exc)},
-                {"Retry-After": RETRY_AFTER_SECONDS},
-            )
+            return unavailable(str(exc))
         if public:
             return answer
         return Answer(answer.status_code, answer.body, {"Cache-Control": "no-store", **answer.headers})

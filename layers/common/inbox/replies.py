@@ -17,6 +17,7 @@ in time → 504 (the reply is stored ``failed``: it may still have gone out, as 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import uuid
@@ -222,18 +223,7 @@ def _finish(
         expression += ", #error = :error"
         values[":error"] = {"S": error}
     _update(store, message.messageId, expression, "attribute_exists(pk)", values)
-    done = NormalizedMessage(
-        messageId=message.messageId,
-        senderId=message.senderId,
-        text=message.text,
-        timestamp=message.timestamp,
-        source="operator",
-        format="reply",
-        receivedAt=message.receivedAt,
-        direction="outbound",
-        status=status,
-        error=error,
-    )
+    done = dataclasses.replace(message, status=status, error=error)
     store.touch_conversation(done, answered=status == "sent")
     return done
 

@@ -169,11 +169,10 @@ def _provider() -> SSMProvider:
     return SSMProvider()
 
 
-def load_settings(env: FunctionEnvironment | None = None, *, force: bool = False) -> Settings:
+def load_settings(env: FunctionEnvironment, *, force: bool = False) -> Settings:
     """All parameters under the prefix, decrypted; raises SettingsUnavailable when SSM can't be read."""
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-    env = env or function_environment()
     try:
         values = _provider().get_multiple(
             env.settings_prefix,

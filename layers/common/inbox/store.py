@@ -180,7 +180,7 @@ class MessageStore:
         """Mark ``found`` as seen again under this message's id; the message itself is not stored."""
         bucket = bucket_of(found.timestamp_ms)
         version, entries = buckets[bucket]
-        key = _message_key(found.message_id)
+        key = message_key(found.message_id)
         if found.derived:  # the kept record has a derived id: give it the real one
             counterpart: dict[str, Any] = {
                 "Update": {
@@ -205,7 +205,7 @@ class MessageStore:
                 {
                     "ConditionCheck": {
                         "TableName": self.table_name,
-                        "Key": _message_key(message.messageId),
+                        "Key": message_key(message.messageId),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
@@ -289,7 +289,7 @@ class MessageStore:
         values: dict[str, Any] = {
             ":one": {"N": "1"},
             ":kind": {"S": "conversation"},
-            ":sender": sender_value(sender),
+            ":sender": {"S": sender},
             ":part": {"S": CONVERSATIONS_PARTITION},
             ":sk": {"S": f"{sort_stamp(ms or 0)}#{sender}"},
         }
@@ -532,20 +532,12 @@ def _paired(found: Entry | None) -> WriteResult:
     return WriteResult("duplicate", found.message_id if found else None, "content")
 
 
-def _message_key(message_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}}
-
-
 def message_key(message_id: str) -> dict[str, Any]:
-    return _message_key(message_id)
+    return {"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}}
 
 
 def conversation_key(sender_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"CONV#{sender_id}"}, "sk": {"S": "CONV"}}
-
-
-def sender_value(sender_id: str) -> dict[str, Any]:
-    return {"S": sender_id}
 
 
 def sort_stamp(ms: int) -> str:
@@ -603,8 +595,7 @@ def _entry_of(value: dict[str, Any]) -> Entry:
 def _message_item(message: NormalizedMessage) -> dict[str, Any]:
     sort_key = f"{message.timestamp}#{message.messageId}"
     item: dict[str, Any] = {
-        "pk": {"S": f"MSG#{message.messageId}"},
-        "sk": {"S": "MSG"},
+        **message_key(message.messageId),
         "kind": {"S": "message"},
         "gsi1pk": {"S": f"SENDER#{message.senderId}"},
         "gsi1sk": {"S": sort_key},

@@ -40,12 +40,7 @@ def is_manychat(body: dict[object, object]) -> bool:
 def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     if not isinstance(body, dict) or not is_manychat(body):
         return None
-    sender_id = (
-        as_id(body.get("id"))
-        or _key_contact(body)
-        or fields.pick_id(body, fields.SENDER_KEYS)
-        or fields.pick_id(body, fields.SENDER_LAST_RESORT)
-    )
+    sender_id = as_id(body.get("id")) or _key_contact(body) or fields.sender_id(body)
     return message_from_fields(
         body,
         ctx,
