@@ -32,7 +32,7 @@ if [ ! -x .venv/bin/python ]; then
   "$uv_bin" venv --quiet --python "$python" .venv
 fi
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$0" -nt "$stamp" ]; then
   echo "bootstrap: installing the project and its dev tools into .venv…"
   VIRTUAL_ENV="$PWD/.venv" "$uv_bin" pip install --quiet --compile-bytecode -e '.[dev]'
   touch "$stamp"
