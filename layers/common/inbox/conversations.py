@@ -66,8 +66,14 @@ class Conversation:
         until = self.window_until()
         return until is not None and now < until
 
-    def to_json(self, now: datetime) -> dict[str, Any]:
+    def reply_window(self, now: datetime) -> dict[str, Any]:
         until = self.window_until()
+        return {
+            "open": self.window_open(now),
+            "until": sort_stamp(datetime_to_ms(until)) if until is not None else None,
+        }
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
         return {
             "senderId": self.senderId,
             "username": self.username,
@@ -82,10 +88,7 @@ class Conversation:
             "lastMessageAt": self.lastMessageAt,
             "messageCount": self.messageCount,
             "unanswered": self.unanswered,
-            "replyWindow": {
-                "open": self.window_open(now),
-                "until": sort_stamp(datetime_to_ms(until)) if until is not None else None,
-            },
+            "replyWindow": self.reply_window(now),
         }
 
 

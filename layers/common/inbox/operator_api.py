@@ -159,8 +159,6 @@ class OperatorApi:
         except (SettingsUnavailable, StoreUnavailable) as exc:
             logger.error("operator request failed: dependency unavailable", extra={"reason": str(exc)})
             return unavailable(str(exc))
-        if public:
-            return answer
         return Answer(answer.status_code, answer.body, {"Cache-Control": "no-store", **answer.headers})
 
     def _authenticate(self, request: OperatorRequest, settings: Settings) -> jwt_auth.Claims:

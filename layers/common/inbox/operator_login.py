@@ -23,8 +23,6 @@ from inbox.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
 from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, Settings
 from inbox.validation import validated
 
-NO_STORE = {"Cache-Control": "no-store"}
-
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -49,7 +47,7 @@ def login(body: dict[str, object], settings: Settings, *, issuer: str, now: date
     lifetime = token_lifetime(settings)
     token = jwt_auth.issue_token(secret=secret, issuer=issuer, lifetime_seconds=lifetime, now=now)
     logger.info("operator logged in", extra={"expiresIn": lifetime})
-    return Answer(200, {"accessToken": token, "tokenType": "Bearer", "expiresIn": lifetime}, NO_STORE)
+    return Answer(200, {"accessToken": token, "tokenType": "Bearer", "expiresIn": lifetime})
 
 
 def required(settings: Settings, name: str) -> str:

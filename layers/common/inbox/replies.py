@@ -90,16 +90,12 @@ def reply(
     if conversation is None:
         raise NotFound(f"no conversation with {sender_id}")
     if not conversation.window_open(now):
-        until = conversation.window_until()
         return Answer(
             409,
             {
                 "error": "outside Instagram's 24-hour reply window: the customer's last message is "
                 "more than 24 hours old (Meta refuses the message)",
-                "replyWindow": {
-                    "open": False,
-                    "until": sort_stamp(datetime_to_ms(until)) if until else None,
-                },
+                "replyWindow": conversation.reply_window(now),
             },
         )
 
