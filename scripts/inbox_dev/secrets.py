@@ -298,18 +298,20 @@ class DevOperator:
 def dev_operator(environ: Mapping[str, str]) -> DevOperator:
     """From INBOX_ADMIN_EMAIL / INBOX_ADMIN_PASSWORD / INBOX_JWT_SECRET, with dev-only defaults."""
     email = environ.get("INBOX_ADMIN_EMAIL", "").strip() or DEV_ADMIN_EMAIL
-    password = environ.get("INBOX_ADMIN_PASSWORD", "")
+    given_password = environ.get("INBOX_ADMIN_PASSWORD", "")
+    password = given_password or DEV_ADMIN_PASSWORD
     jwt_secret = environ.get("INBOX_JWT_SECRET", "").strip()
-    if jwt_secret and _jwt_problem(jwt_secret):
-        raise SystemExit(f"INBOX_JWT_SECRET {_jwt_problem(jwt_secret)}")
+    problem = _jwt_problem(jwt_secret) if jwt_secret else None
+    if problem:
+        raise SystemExit(f"INBOX_JWT_SECRET {problem}")
     return DevOperator(
         email=email,
-        password=password or DEV_ADMIN_PASSWORD,
-        password_from_env=bool(password),
+        password=password,
+        password_from_env=bool(given_password),
         jwt_secret_from_env=bool(jwt_secret),
         secrets={
             ADMIN_EMAIL: email,
-            ADMIN_PASSWORD_HASH: hash_password(password or DEV_ADMIN_PASSWORD),
+            ADMIN_PASSWORD_HASH: hash_password(password),
             JWT_SECRET: jwt_secret or generate_jwt_secret(),
         },
     )

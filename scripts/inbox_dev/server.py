@@ -81,6 +81,9 @@ class LocalApi:
             for schedule in cfn.schedules(stack.template, stack.context)
             if schedule.enabled
         ]
+        self.stream_consumers = [
+            self._function(spec) for spec in cfn.stream_consumers(stack.template, stack.context)
+        ]
 
     def _function(self, spec: cfn.FunctionSpec) -> LocalFunction:
         if spec.logical_id not in self.functions:
@@ -196,12 +199,11 @@ def run_schedules(api: LocalApi, stop: threading.Event) -> list[threading.Thread
 def start_event_feed(api: LocalApi) -> StreamFeeder | None:
     """The table's stream, emulated (inbox_dev.streams): new messages → the template's stream
     consumer, which publishes to the (moto) event bus; each published event is printed."""
-    consumers = cfn.stream_consumers(api.stack.template, api.stack.context)
-    if not consumers:
+    if not api.stream_consumers:
         return None
     from inbox.events import DETAIL_TYPE, SOURCE, new_inbound_message
 
-    function = api._function(consumers[0])
+    function = api.stream_consumers[0]
     bus = function.spec.environment.get("EVENT_BUS_NAME", "?")
 
     def show(record: dict[str, Any]) -> None:
@@ -243,9 +245,9 @@ def banner(api: LocalApi, base_url: str, operator: DevOperator | None = None) ->
     ]
     if api.schedules:
         lines += ["Schedules:", *(f"  {s.expression:<18} → {f.name}" for s, f in api.schedules)]
-    for spec in cfn.stream_consumers(api.stack.template, api.stack.context):
-        bus = spec.environment.get("EVENT_BUS_NAME")
-        lines.append(f"Events: new inbound messages → {spec.logical_id} → bus {bus} ([event] lines)")
+    for consumer in api.stream_consumers:
+        bus = consumer.spec.environment.get("EVENT_BUS_NAME")
+        lines.append(f"Events: new inbound messages → {consumer.name} → bus {bus} ([event] lines)")
     lines += ["", "Settings (from the environment; unset = that check is off):"]
     for variable, name in SECRET_VARIABLES.items():
         state = "set" if name in api.stack.seeded_secrets else "not set"
