@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from inbox.http import Answer
-from inbox.message_reader import Item, MessageReader, Page, _unavailable, message_from_item
+from inbox.message_reader import Item, MessageReader, Page, message_from_item
 from inbox.models import NormalizedMessage
 from inbox.normalize.timestamps import datetime_to_ms
 from inbox.paging import decode_cursor, encode_cursor
@@ -29,6 +29,7 @@ from inbox.store import (
     item_number,
     item_text,
     message_key,
+    read_unavailable,
     sort_stamp,
 )
 from inbox.validation import validated
@@ -118,7 +119,7 @@ class ConversationReader(MessageReader):
         try:
             found = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from exc
+            raise read_unavailable(exc) from exc
         item = found.get("Item")
         return cast(Item, item) if item else None
 

@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from inbox.errors import StoreUnavailable
 from inbox.models import Attachment, NormalizedMessage, ReplyStatus, Source
-from inbox.store import MESSAGES_PARTITION, RAW_PARTITION, dynamodb_client, item_text
+from inbox.store import MESSAGES_PARTITION, RAW_PARTITION, dynamodb_client, item_text, read_unavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -112,7 +111,7 @@ class MessageReader:
                 TableName=self.table_name, Key={"pk": {"S": f"RAW#{raw_id}"}, "sk": {"S": "RAW"}}
             )
         except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from exc
+            raise read_unavailable(exc) from exc
         item = found.get("Item")
         return kept_body_from_item(cast(Item, item)) if item else None
 
@@ -162,7 +161,7 @@ class MessageReader:
             try:
                 answer = self._client.query(**request)
             except (ClientError, BotoCoreError) as exc:
-                raise _unavailable(exc) from exc
+                raise read_unavailable(exc) from exc
             for item in cast(list[Item], answer.get("Items", [])):
                 if before is not None and _s(item, f"{index}sk") == before:
                     continue  # BETWEEN is inclusive; the cursor's own item was on the last page
@@ -242,10 +241,3 @@ def _at_or_after(stamp: str, since: datetime) -> bool:
         return datetime.fromisoformat(stamp) >= since
     except ValueError:
         return True  # an unreadable time passed the key condition: show it rather than hide it
-
-
-def _unavailable(exc: Exception) -> StoreUnavailable:
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
-        return StoreUnavailable(f"DynamoDB refused the read ({code})", code=code)
-    return StoreUnavailable(f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__)

@@ -257,13 +257,8 @@ class MessageStore:
                 Key={"pk": {"S": key}, "sk": {"S": bucket}},
                 ConsistentRead=True,
             ).get("Item")
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            raise StoreUnavailable(f"DynamoDB refused the read ({code})", code=code) from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(
-                f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
-            ) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise read_unavailable(exc) from exc
         if not found:
             return None, []
         return int(found["ver"]["N"]), [_entry_of(value) for value in found.get("entries", {}).get("L", [])]
@@ -544,6 +539,14 @@ def sort_stamp(ms: int) -> str:
     """``2024-11-13T12:00:00.000Z``: always with milliseconds, so string order is time order."""
     moment = datetime.fromtimestamp(ms / 1000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def read_unavailable(exc: ClientError | BotoCoreError) -> StoreUnavailable:
+    """A failed DynamoDB read as the package's own error (every reader of the table uses this)."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        return StoreUnavailable(f"DynamoDB refused the read ({code})", code=code)
+    return StoreUnavailable(f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__)
 
 
 def item_text(item: Mapping[str, Any], name: str) -> str | None:
