@@ -4,6 +4,7 @@
     make secrets ARGS="--only jwt-secret --generate-jwt-secret"   # rotate the signing key
     INBOX_ADMIN_PASSWORD=… make secrets ARGS="--from-env --only admin-password"   # CI, no prompts
     make secrets ARGS=--status                     # which are set (names only)
+    make secrets ARGS=--end-sessions               # log every operator out, password unchanged
 
 The stack is ``STACK_NAME`` (default ``chatrace-inbox``) or ``--stack``; the region is your AWS
 configuration's (``AWS_REGION`` / profile) or ``--region``. Secrets live at
@@ -12,7 +13,8 @@ configuration's (``AWS_REGION`` / profile) or ``--region``. Secrets live at
 that does not exist yet); ``--from-env`` reads ``INBOX_<NAME>`` variables instead (the same ones
 `make dev` reads). Values are never printed, only the names of what was set. The functions pick the
 new values up within their settings cache's max age (60 s); rotating the JWT secret ends every
-operator session.
+operator session, and so does setting the password: each time, after the new hash, a new random
+session generation (``secrets/session-generation``) is written, and tokens of an older one are refused.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from inbox.settings import (
     JWT_SECRET,
     META_APP_SECRET,
     META_VERIFY_TOKEN,
+    SESSION_GENERATION,
     WEBHOOK_SECRET,
 )
 
@@ -105,6 +108,11 @@ def generate_jwt_secret() -> str:
     return random_tokens.token_urlsafe(48)
 
 
+def new_session_generation() -> str:
+    """Random rather than a counter: no read before the write, and no old value can come back."""
+    return random_tokens.token_urlsafe(12)
+
+
 def stored_value(secret: Secret, value: str) -> str:
     """What goes into Parameter Store: the value, or for the password its hash."""
     return hash_password(value) if secret.parameter == ADMIN_PASSWORD_HASH else value
@@ -138,6 +146,11 @@ def main(
     parser.add_argument("--from-env", action="store_true", help="read INBOX_<NAME> variables, never prompt")
     parser.add_argument("--generate-jwt-secret", action="store_true", help="set a new random JWT secret")
     parser.add_argument("--status", action="store_true", help="show which secrets are set (names only)")
+    parser.add_argument(
+        "--end-sessions",
+        action="store_true",
+        help="only end every operator session (a new session generation)",
+    )
     args = parser.parse_args(argv)
 
     selected = [_BY_KEY[key] for key in args.only] if args.only else list(SECRETS)
@@ -148,6 +161,9 @@ def main(
         _check_stack(run, args.stack)
         if args.status:
             _print_status(run, selected)
+            return 0
+        if args.end_sessions:
+            _end_sessions(run)
             return 0
         if args.from_env or not interactive:
             values = _from_environment(selected, environ, generate_jwt=args.generate_jwt_secret)
@@ -277,7 +293,21 @@ def _write(run: Run, values: Mapping[Secret, tuple[str, str]]) -> None:
         except (ClientError, BotoCoreError) as exc:
             raise SecretsError(f"could not write {name} ({type(exc).__name__})") from exc
         run.out(f"set {name} ({origin})")
+    if any(secret.parameter == ADMIN_PASSWORD_HASH for secret in values):
+        _end_sessions(run)  # after the hash: a token issued meanwhile needed the new password
     run.out("the functions use the new values within 60 s")
+
+
+def _end_sessions(run: Run) -> None:
+    """A new session generation: every token issued before it is refused (within 60 s)."""
+    name = f"{run.prefix}/{SESSION_GENERATION}"
+    try:
+        run.client.put_parameter(
+            Name=name, Value=new_session_generation(), Type="SecureString", Overwrite=True
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise SecretsError(f"could not write {name} ({type(exc).__name__}): sessions did not end") from exc
+    run.out(f"set {name} (new: every operator session ends)")
 
 
 # ----------------------------------------------------------------------------------- make dev

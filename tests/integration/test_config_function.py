@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 from inbox import jwt_auth
 from inbox import settings as inbox_settings
 from inbox.models import NormalizedMessage
+from inbox.settings import INITIAL_SESSION_GENERATION
 from inbox.store import MessageStore
 from inbox_dev.local_aws import LocalStack
 
@@ -69,6 +70,7 @@ def forged(**changes: Any) -> str:
         "exp": now + 600,
         "iss": jwt_auth.issuer_for("/chatrace-inbox-local"),
         "aud": jwt_auth.AUDIENCE,
+        "gen": INITIAL_SESSION_GENERATION,
     }
     key = changes.pop("key", JWT_SECRET)
     algorithm = changes.pop("algorithm", "HS256")
@@ -95,7 +97,8 @@ def test_login_returns_a_bearer_token_that_opens_the_config(call: Call) -> None:
 
 def test_the_token_carries_the_required_claims_and_no_email(call: Call, token: str) -> None:
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert set(claims) == {"sub", "iat", "exp", "iss", "aud"}
+    assert set(claims) == {"sub", "iat", "exp", "iss", "aud", "gen"}
+    assert claims["gen"] == INITIAL_SESSION_GENERATION
     assert claims["exp"] - claims["iat"] == 3600
     assert claims["aud"] == "chatrace-inbox-operator"
     assert ADMIN_EMAIL.lower() not in json.dumps(claims).lower()
@@ -340,7 +343,10 @@ def test_put_config_writes_the_settings_and_the_answer_shows_them(
     stored = boto3.client("ssm").get_parameter(Name=f"{stack.settings_prefix}/polling/interval-seconds")
     assert stored["Parameter"]["Value"] == "20"
     assert stored["Parameter"]["Type"] == "String"
-    again = call("GET", "/instagram/config", token=token)
+    # a token issued for 3600 s now outlives the configured maximum: log in again for a 900 s one
+    assert call("GET", "/instagram/config", token=token).status == 401
+    login = call("POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    again = call("GET", "/instagram/config", token=login.body["accessToken"])
     assert (again.body["accountId"], again.body["auth"]["tokenLifetimeSeconds"]) == ("777", 900)
 
 

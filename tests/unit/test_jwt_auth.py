@@ -16,6 +16,9 @@ from inbox.errors import Unauthorized
 
 SECRET = "s" * 48
 ISSUER = jwt_auth.issuer_for("/chatrace-inbox")
+GENERATION = "g1"
+MAX_LIFETIME = 3600
+LIMITS: dict[str, Any] = {"generation": GENERATION, "max_lifetime_seconds": MAX_LIFETIME}
 
 
 def now() -> datetime:
@@ -30,6 +33,7 @@ def claims(**changes: Any) -> dict[str, Any]:
         "exp": issued + 3600,
         "iss": ISSUER,
         "aud": jwt_auth.AUDIENCE,
+        "gen": GENERATION,
     }
     base.update(changes)
     return {key: value for key, value in base.items() if value is not None}
@@ -44,7 +48,7 @@ def b64(data: dict[str, Any]) -> str:
 
 
 def verify(token: str) -> jwt_auth.Claims:
-    return jwt_auth.verify_token(token, secret=SECRET, issuer=ISSUER)
+    return jwt_auth.verify_token(token, secret=SECRET, issuer=ISSUER, **LIMITS)
 
 
 def refused(token: str) -> Unauthorized:
@@ -54,7 +58,9 @@ def refused(token: str) -> Unauthorized:
 
 
 def test_an_issued_token_verifies_with_its_claims() -> None:
-    token = jwt_auth.issue_token(secret=SECRET, issuer=ISSUER, lifetime_seconds=600, now=now())
+    token = jwt_auth.issue_token(
+        secret=SECRET, issuer=ISSUER, lifetime_seconds=600, generation=GENERATION, now=now()
+    )
     found = verify(token)
     assert found.subject == "admin"
     assert found.expires_at - found.issued_at == 600
@@ -66,7 +72,10 @@ def test_alg_none_is_refused() -> None:
     assert refused(unsigned + "x").reason == "invalid token"
     with pytest.raises(Unauthorized):
         jwt_auth.verify_token(
-            jwt_auth.bearer_token({"authorization": f"Bearer {unsigned}"}), secret=SECRET, issuer=ISSUER
+            jwt_auth.bearer_token({"authorization": f"Bearer {unsigned}"}),
+            secret=SECRET,
+            issuer=ISSUER,
+            **LIMITS,
         )
 
 
@@ -74,7 +83,7 @@ def test_hs512_with_the_right_key_is_refused() -> None:
     long_secret = "s" * 64
     token = sign(claims(), key=long_secret, algorithm="HS512")
     with pytest.raises(Unauthorized) as caught:
-        jwt_auth.verify_token(token, secret=long_secret, issuer=ISSUER)
+        jwt_auth.verify_token(token, secret=long_secret, issuer=ISSUER, **LIMITS)
     assert caught.value.error_code == "invalid_token"
 
 
@@ -91,6 +100,7 @@ def test_rs256_token_is_refused_even_when_the_public_key_is_used_as_hmac_secret(
             f"{forged_header}.{token.split('.')[1]}.{token.split('.')[2]}",
             secret=public_pem.decode(),
             issuer=ISSUER,
+            **LIMITS,
         )
 
 
@@ -151,7 +161,10 @@ def test_every_claim_is_required(missing: str) -> None:
 def test_garbage_is_refused_without_an_exception_escaping(token: str) -> None:
     with pytest.raises(Unauthorized):
         jwt_auth.verify_token(
-            jwt_auth.bearer_token({"authorization": f"Bearer {token}"}), secret=SECRET, issuer=ISSUER
+            jwt_auth.bearer_token({"authorization": f"Bearer {token}"}),
+            secret=SECRET,
+            issuer=ISSUER,
+            **LIMITS,
         )
 
 
@@ -172,7 +185,9 @@ def test_malformed_authorization_header_is_refused(value: str) -> None:
 
 
 def test_bearer_scheme_is_case_insensitive() -> None:
-    token = jwt_auth.issue_token(secret=SECRET, issuer=ISSUER, lifetime_seconds=60, now=now())
+    token = jwt_auth.issue_token(
+        secret=SECRET, issuer=ISSUER, lifetime_seconds=60, generation=GENERATION, now=now()
+    )
     assert jwt_auth.bearer_token({"authorization": f"bearer {token}"}) == token
 
 

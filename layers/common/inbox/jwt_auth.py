@@ -5,7 +5,11 @@ algorithm (so ``alg: none``, HS512 or an RS256 key-confusion token never reach a
 with our key), requires ``sub``, ``iat``, ``exp``, ``iss`` and ``aud``, checks ``iss`` against this
 stack (``chatrace-inbox:<settings prefix>``: a token of another stack is refused even if a secret
 were shared), ``aud`` against the operator API and ``sub`` against the one operator, with 30 s of
-leeway for clock skew (``iat`` in the future is refused too). Every failure
+leeway for clock skew (``iat`` in the future is refused too). Two checks make a token mortal even
+when its signature is good: ``gen`` must equal the current session generation (``make secrets``
+changes it with the password, so a new password ends every session), and ``exp - iat`` may not
+exceed the configured token lifetime (a token signed to live ten years, or longer than the
+lifetime the operator configured since, is refused). Every failure
 is one :class:`~inbox.errors.Unauthorized`: the caller learns *that* the token is unusable (and
 whether it merely expired), the log learns why — never the token itself.
 """
@@ -28,7 +32,8 @@ LEEWAY_SECONDS = 30
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 SUBJECT = "admin"
 REALM = "chatrace-inbox"
-_REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud"]
+GENERATION_CLAIM = "gen"
+_REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", GENERATION_CLAIM]
 _MAX_TOKEN_CHARS = 4096
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
@@ -49,7 +54,7 @@ class Claims:
     expires_at: int
 
 
-def issue_token(*, secret: str, issuer: str, lifetime_seconds: int, now: datetime) -> str:
+def issue_token(*, secret: str, issuer: str, lifetime_seconds: int, generation: str, now: datetime) -> str:
     issued_at = int(now.timestamp())
     claims = {
         "sub": SUBJECT,
@@ -57,6 +62,7 @@ def issue_token(*, secret: str, issuer: str, lifetime_seconds: int, now: datetim
         "exp": issued_at + lifetime_seconds,
         "iss": issuer,
         "aud": AUDIENCE,
+        GENERATION_CLAIM: generation,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"typ": "JWT"})
 
@@ -79,8 +85,11 @@ def bearer_token(headers: Mapping[str, str]) -> str:
     return token
 
 
-def verify_token(token: str, *, secret: str, issuer: str) -> Claims:
-    """The claims of a valid token; raises Unauthorized for anything else."""
+def verify_token(
+    token: str, *, secret: str, issuer: str, generation: str, max_lifetime_seconds: int
+) -> Claims:
+    """The claims of a valid token of this session ``generation`` that lives at most
+    ``max_lifetime_seconds``; raises Unauthorized for anything else."""
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
@@ -105,6 +114,14 @@ def verify_token(token: str, *, secret: str, issuer: str) -> Claims:
     subject, issued_at, expires_at = claims.get("sub"), claims.get("iat"), claims.get("exp")
     if subject != SUBJECT or not (isinstance(issued_at, int) and isinstance(expires_at, int)):
         raise Unauthorized("invalid token", detail="unexpected sub, iat or exp", error_code="invalid_token")
+    if expires_at - issued_at > max_lifetime_seconds:
+        raise Unauthorized(
+            "invalid token", detail="lifetime over the configured maximum", error_code="invalid_token"
+        )
+    if claims.get(GENERATION_CLAIM) != generation:
+        raise Unauthorized(
+            "invalid token", detail="session generation changed (new password)", error_code="invalid_token"
+        )
     return Claims(SUBJECT, issued_at, expires_at)
 
 

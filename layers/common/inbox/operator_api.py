@@ -40,7 +40,7 @@ from inbox.http import Answer, unavailable
 from inbox.message_reader import MessageReader
 from inbox.observability import MetricName, logger, metrics
 from inbox.poller_state import read_poller_status
-from inbox.settings import FunctionEnvironment, Settings, load_settings
+from inbox.settings import FunctionEnvironment, Settings, load_settings, session_generation
 from inbox.store import MessageStore
 from inbox.validation import validated
 
@@ -164,7 +164,13 @@ class OperatorApi:
     def _authenticate(self, request: OperatorRequest, settings: Settings) -> jwt_auth.Claims:
         secret = operator_login.signing_secret(settings)
         token = jwt_auth.bearer_token(request.headers)
-        return jwt_auth.verify_token(token, secret=secret, issuer=self.issuer)
+        return jwt_auth.verify_token(
+            token,
+            secret=secret,
+            issuer=self.issuer,
+            generation=session_generation(settings),
+            max_lifetime_seconds=config_api.token_lifetime(settings),
+        )
 
     def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:
         base = config_api.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)

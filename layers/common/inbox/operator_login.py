@@ -20,7 +20,7 @@ from inbox.errors import MissingSecret, Unauthorized, UnusableSecret
 from inbox.http import Answer
 from inbox.observability import MetricName, logger, metrics
 from inbox.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
-from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, Settings
+from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, Settings, session_generation
 from inbox.validation import validated
 
 
@@ -45,7 +45,13 @@ def login(body: dict[str, object], settings: Settings, *, issuer: str, now: date
         metrics.add_metric(name=MetricName.LOGIN_FAILURES, unit="Count", value=1)
         raise Unauthorized("invalid email or password", detail="login refused")
     lifetime = token_lifetime(settings)
-    token = jwt_auth.issue_token(secret=secret, issuer=issuer, lifetime_seconds=lifetime, now=now)
+    token = jwt_auth.issue_token(
+        secret=secret,
+        issuer=issuer,
+        lifetime_seconds=lifetime,
+        generation=session_generation(settings),
+        now=now,
+    )
     logger.info("operator logged in", extra={"expiresIn": lifetime})
     return Answer(200, {"accessToken": token, "tokenType": "Bearer", "expiresIn": lifetime})
 

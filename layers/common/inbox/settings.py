@@ -33,6 +33,9 @@ CHATRACE_TOKEN = "secrets/chatrace-token"  # noqa: S105
 JWT_SECRET = "secrets/jwt-secret"  # noqa: S105
 ADMIN_EMAIL = "secrets/admin-email"
 ADMIN_PASSWORD_HASH = "secrets/admin-password-hash"  # noqa: S105
+# Not a secret, but written with the password by `make secrets`: every token carries it (``gen``),
+# so setting a new password (or `make secrets ARGS=--end-sessions`) ends every session.
+SESSION_GENERATION = "secrets/session-generation"
 FIELD_MAP = "fieldmap"
 
 # Names of the plain String parameters the template creates (the operator API may rewrite them).
@@ -45,6 +48,8 @@ POLL_INTERVAL_SECONDS = "polling/interval-seconds"
 TOKEN_LIFETIME_SECONDS = "auth/token-lifetime-seconds"  # noqa: S105
 
 DEFAULT_POLL_INTERVAL_SECONDS = 10
+# The generation of a stack whose password was never set by `make secrets` (e.g. `make dev`).
+INITIAL_SESSION_GENERATION = "0"
 POLL_INTERVAL_BOUNDS = (1, 60)
 
 # What replies use while their parameter is unset (the template's defaults, for a stack that lost them).
@@ -132,6 +137,11 @@ class Settings:
 
 def polling_enabled(settings: Settings) -> bool:
     return (settings.get(POLLING_ENABLED) or "").strip().lower() == "true"
+
+
+def session_generation(settings: Settings) -> str:
+    """The operator sessions' current generation: the ``gen`` every valid token carries."""
+    return (settings.get(SESSION_GENERATION) or INITIAL_SESSION_GENERATION).strip()
 
 
 def poll_interval(settings: Settings) -> int | None:
