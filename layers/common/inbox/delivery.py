@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from inbox.errors import RejectedDelivery
+from inbox import jsontext
+from inbox.errors import DuplicateKey, RejectedDelivery
 
 MAX_NESTING = 64
 
@@ -89,21 +90,21 @@ def _looks_like_form(text: str) -> bool:
     return not stripped.startswith(("{", "[", '"')) and "=" in stripped
 
 
-def _parse_form(text: str) -> dict[str, str]:
-    """Form fields as strings; a repeated field keeps its first value (as PHP-style senders mean)."""
-    fields: dict[str, str] = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
-        fields.setdefault(key, value)
-    return fields
+def _parse_form(text: str) -> dict[str, object]:
+    """Form fields as strings; a repeated field is refused like a repeated JSON key (400, kept)."""
+    try:
+        return jsontext.unique_keys(parse_qsl(text, keep_blank_values=True))
+    except DuplicateKey as exc:
+        raise RejectedDelivery(400, exc.reason, keep_raw=True) from exc
 
 
 def _parse_json(text: str) -> object:
     if _nesting_depth(text) > MAX_NESTING:
         raise RejectedDelivery(400, f"JSON nested deeper than {MAX_NESTING} levels", keep_raw=True)
     try:
-        # strict=False: a template that renders the customer's line break inside a string
-        # produces a raw control character; that is still the message, not an error.
-        return json.loads(text, strict=False)
+        return jsontext.loads(text)
+    except DuplicateKey as exc:
+        raise RejectedDelivery(400, exc.reason, keep_raw=True) from exc
     except json.JSONDecodeError as exc:
         raise RejectedDelivery(
             400, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", keep_raw=True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class InboxError(Exception):
     """Base of everything this package raises on purpose."""
@@ -71,3 +73,20 @@ class UnusableSecret(InboxError):
         super().__init__(f"secret {name!r} is set but unusable: {problem}")
         self.name = name
         self.problem = problem
+
+
+class DuplicateKey(InboxError):
+    """A body repeats a key (at any depth) or a form field: refused, since with a hand-written
+    template that is how a customer's text forges fields (docs/security.md §1).
+
+    ``reason`` names the key only when it is short and made of plain characters, so an answer or a
+    log line never echoes arbitrary attacker text.
+    """
+
+    def __init__(self, key: str) -> None:
+        shown = f' "{key}"' if _PLAIN_KEY.fullmatch(key) else ""
+        super().__init__(f"duplicate key{shown}: each key may appear only once")
+        self.reason = str(self)
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:@$-]{1,40}")

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from inbox import delivery, webhook_auth
-from inbox.errors import MissingSecret, RejectedDelivery, SettingsUnavailable, StoreUnavailable
+from inbox.errors import DuplicateKey, MissingSecret, RejectedDelivery, SettingsUnavailable, StoreUnavailable
 from inbox.http import Answer, unavailable
 from inbox.models import NormalizedMessage
 from inbox.normalize import normalize
@@ -97,7 +97,10 @@ def _store_delivery(
     field_map, problem = read_field_map(settings)
     if problem:
         logger.warning(problem)
-    result = normalize(parsed.body, received_at=now, source="webhook", field_map=field_map or None)
+    try:
+        result = normalize(parsed.body, received_at=now, source="webhook", field_map=field_map or None)
+    except DuplicateKey as exc:  # in JSON encoded twice: refused like the body's own keys
+        raise RejectedDelivery(400, exc.reason, keep_raw=True) from exc
     delivery_log = {
         "mediaType": parsed.media_type,
         "size": len(parsed.raw),

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from inbox import delivery
-from inbox.errors import InvalidRequest, NotFound, RejectedDelivery
+from inbox.errors import DuplicateKey, InvalidRequest, NotFound, RejectedDelivery
 from inbox.http import Answer
 from inbox.ingest import store_messages
 from inbox.message_reader import MessageReader
@@ -118,7 +118,12 @@ def replay(raw_id: str, *, reader: MessageReader, store: MessageStore, settings:
         return _still_unrecognized(raw_id, rejection.reason)
     received_at = _arrival(kept.receivedAt)
     field_map, _ = read_field_map(settings)
-    result = normalize(parsed.body, received_at=received_at, source="webhook", field_map=field_map or None)
+    try:
+        result = normalize(
+            parsed.body, received_at=received_at, source="webhook", field_map=field_map or None
+        )
+    except DuplicateKey as exc:
+        return _still_unrecognized(raw_id, exc.reason)
     if not result.recognized:
         return _still_unrecognized(raw_id, "no adapter and no field map entry recognizes this body")
     status, answered = store_messages(result.messages, store, replay=True)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import get_args
 
+from inbox.errors import DuplicateKey
 from inbox.models import NormalizeResult, Source
 from inbox.normalize import chatrace, fieldmap, flat, manychat, meta, nested, wrappers
 from inbox.normalize.context import Adapter, Context
@@ -69,14 +70,15 @@ def normalize(
     source: Source = "webhook",
     field_map: Mapping[str, Sequence[str]] | None = None,
 ) -> NormalizeResult:
-    """What the normalizer makes of one already-parsed body; never raises for any body.
+    """What the normalizer makes of one already-parsed body; never raises for a body it cannot read.
 
     ``format`` is None when nothing recognized the body (the caller keeps it as unrecognized); a
     recognized body may yield no message (only echoes, reads, reactions, ...: "ignored").
     ``unrecognizedParts`` lists the items of a wrapper body that nothing recognized.
     ``received_at`` (tz-aware; naive is taken as UTC) is the fallback message time.
 
-    Raises ValueError only for a programming error in the other arguments (an unknown ``source``).
+    Raises DuplicateKey when JSON encoded twice inside the body repeats a key (refused like the
+    body's own keys), and ValueError only for a programming error in the other arguments.
     """
     if source not in _SOURCES:
         raise ValueError(f"unknown source {source!r}")
@@ -84,6 +86,8 @@ def normalize(
     try:
         ctx = Context(received_at=received, source=source, field_map=fieldmap.compile_field_map(field_map))
         return normalize_unguarded(body, ctx)
+    except DuplicateKey:
+        raise
     except Exception:
         # Last resort (RecursionError, MemoryError, a bug): an unrecognized body is kept whole by the
         # caller and answered 202, which is better than a 500 that Meta retries for 36 hours.

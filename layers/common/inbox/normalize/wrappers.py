@@ -12,10 +12,10 @@ spent, as one part — are handed back so the caller can keep them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from inbox import jsontext
 from inbox.models import NormalizedMessage
 from inbox.normalize.context import Context
 
@@ -53,11 +53,14 @@ def wrapped_items(body: object) -> list[object] | None:
 
 
 def json_document(text: str) -> dict[str, object] | list[object] | None:
-    """The JSON object or list a string holds, else None (plain text stays text)."""
+    """The JSON object or list a string holds, else None (plain text stays text).
+
+    Raises DuplicateKey like the outer body's parser: JSON encoded twice is no way around that rule.
+    """
     if not text.lstrip().startswith(("{", "[")):
         return None
     try:
-        decoded = json.loads(text, strict=False)
+        decoded = jsontext.loads(text)
     except (ValueError, RecursionError):
         return None
     return decoded if isinstance(decoded, dict | list) else None
