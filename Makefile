@@ -10,7 +10,7 @@ CONFIG_ENV ?= default
 # The stack samconfig.toml deploys for CONFIG_ENV (make secrets and make logs act on it).
 STACK_NAME ?= $(if $(filter prod,$(CONFIG_ENV)),chatrace-inbox-prod,chatrace-inbox)
 
-.PHONY: help venv dev fake-chatrace test lint format typecheck pytest unit integration e2e validate build bench load \
+.PHONY: help venv dev sam-local events fake-chatrace test lint format typecheck pytest unit integration e2e validate build bench load \
         send-samples secrets deploy logs clean
 
 help: ## list the targets
@@ -22,6 +22,12 @@ $(VENV)/.installed: pyproject.toml scripts/bootstrap.sh
 
 dev: venv ## serve every route of template.yaml on http://localhost:$(PORT) (no AWS, no Docker)
 	@$(PY) -m inbox_dev.server --port $(PORT)
+
+sam-local: venv ## sam local start-api on :$(PORT) (Docker) against a local AWS provisioned like `make dev`'s
+	@$(PY) -m inbox_dev.sam_local --port $(PORT)
+
+events: venv ## regenerate events/*.json (ready events for `sam local invoke`) from make dev's event code
+	@$(PY) -m inbox_dev.sam_events
 
 fake-chatrace: venv ## a fake Chatrace inbox API on :$(FAKE_CHATRACE_PORT) to point `make dev`'s poller at
 	@$(PY) -m inbox_dev.fake_chatrace --port $(FAKE_CHATRACE_PORT)

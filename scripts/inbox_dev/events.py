@@ -1,11 +1,14 @@
-"""API Gateway HTTP API (payload format 2.0) events, as AWS builds them, for local runs and tests."""
+"""Events as AWS builds them, for local runs, tests and `events/`: API Gateway HTTP API (payload
+format 2.0) requests and EventBridge schedule events."""
 
 from __future__ import annotations
 
 import base64
+import os
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -24,11 +27,16 @@ def http_api_event(
     path_parameters: Mapping[str, str] | None = None,
     source_ip: str = "127.0.0.1",
     stage: str = "$default",
+    request_id: str | None = None,
+    now: float | None = None,
 ) -> dict[str, Any]:
-    """An event like the one API Gateway would hand the function for this request."""
+    """An event like the one API Gateway would hand the function for this request.
+
+    ``request_id`` and ``now`` (epoch seconds) are fixed only for files that must not change
+    between runs (`make events`); by default every event is new."""
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     raw_query = query if isinstance(query, str) else urlencode(query or {})
-    now = time.time()
+    now = time.time() if now is None else now
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key or f"{method.upper()} {path}",
@@ -47,7 +55,7 @@ def http_api_event(
                 "sourceIp": source_ip,
                 "userAgent": lowered.get("user-agent", ""),
             },
-            "requestId": uuid.uuid4().hex,
+            "requestId": request_id or uuid.uuid4().hex,
             "routeKey": route_key or f"{method.upper()} {path}",
             "stage": stage,
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
@@ -76,3 +84,21 @@ def _encode_body(body: bytes, content_type: str) -> tuple[str, bool]:
         except UnicodeDecodeError:
             pass
     return base64.b64encode(body).decode("ascii"), True
+
+
+def scheduled_event(
+    rule: str, *, event_id: str | None = None, now: float | None = None, region: str | None = None
+) -> dict[str, Any]:
+    """The event an EventBridge schedule rule hands its target (``event_id`` / ``now`` as above)."""
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    return {
+        "version": "0",
+        "id": event_id or os.urandom(8).hex(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{rule}"],
+        "detail": {},
+    }

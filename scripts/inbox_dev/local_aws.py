@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from inbox_dev import cfn
+from inbox_dev.secrets import DevOperator, dev_operator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -135,6 +136,16 @@ def provision(
     for name, value in secrets.items():
         ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type="SecureString", Overwrite=True)
     return LocalStack(template, context, table_names, prefix, tuple(sorted(secrets)), buses)
+
+
+def provision_dev(environ: Mapping[str, str] = os.environ) -> tuple[LocalStack, DevOperator]:
+    """What `make dev` and `make sam-local` serve: the template's resources with the INBOX_*
+    settings and secrets of ``environ``, plus the dev operator login (printed by both)."""
+    operator = dev_operator(environ)
+    secrets = {name: environ[var] for var, name in SECRET_VARIABLES.items() if environ.get(var)}
+    overrides = parameter_overrides_from_env(environ)
+    stack = provision(secrets=secrets, extra_secrets=operator.secrets, parameter_overrides=overrides)
+    return stack, operator
 
 
 _WRITE_LOCK = threading.RLock()

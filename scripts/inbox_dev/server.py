@@ -25,16 +25,10 @@ from urllib.parse import urlsplit
 from inbox.settings import CHATRACE_TOKEN, WEBHOOK_SECRET
 
 from inbox_dev import cfn, console
-from inbox_dev.events import http_api_event
+from inbox_dev.events import http_api_event, scheduled_event
 from inbox_dev.lambdas import LocalFunction
-from inbox_dev.local_aws import (
-    SECRET_VARIABLES,
-    LocalStack,
-    local_aws,
-    parameter_overrides_from_env,
-    provision,
-)
-from inbox_dev.secrets import DevOperator, banner_lines, dev_operator
+from inbox_dev.local_aws import SECRET_VARIABLES, LocalStack, local_aws, provision_dev
+from inbox_dev.secrets import DevOperator, banner_lines
 from inbox_dev.streams import StreamFeeder, install_insert_hook
 
 # API Gateway refuses payloads over 10 MB before any function sees them.
@@ -218,22 +212,6 @@ def start_event_feed(api: LocalApi) -> StreamFeeder | None:
     return StreamFeeder(function.invoke, on_published=show).start()
 
 
-def scheduled_event(rule: str) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
-    return {
-        "version": "0",
-        "id": os.urandom(8).hex(),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{rule}"],
-        "detail": {},
-    }
-
-
 def banner(api: LocalApi, base_url: str, operator: DevOperator | None = None) -> str:
     webhook = f"{base_url}/instagram/webhook"
     lines = [
@@ -302,8 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.install()
 
     with local_aws():
-        operator = dev_operator(os.environ)
-        stack = provision(extra_secrets=operator.secrets, parameter_overrides=parameter_overrides_from_env())
+        stack, operator = provision_dev(os.environ)
         api = LocalApi(stack)
         try:
             server = make_server(api, args.host, args.port)

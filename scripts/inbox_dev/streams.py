@@ -89,20 +89,30 @@ def _emit(table_name: str, item: dict[str, Any]) -> None:
 _SEQUENCE = iter(range(10**20, 10**21))
 
 
-def insert_record(table_name: str, item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB Streams record (NEW_IMAGE) for a newly inserted item, as Lambda receives it."""
+def insert_record(
+    table_name: str,
+    item: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    sequence_number: int | None = None,
+    created: int | None = None,
+) -> dict[str, Any]:
+    """A DynamoDB Streams record (NEW_IMAGE) for a newly inserted item, as Lambda receives it.
+
+    The id, sequence number and creation time (epoch seconds) are fixed only for files that must
+    not change between runs (`make events`)."""
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
     return {
-        "eventID": os.urandom(16).hex(),
+        "eventID": event_id or os.urandom(16).hex(),
         "eventName": "INSERT",
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
         "awsRegion": region,
         "dynamodb": {
-            "ApproximateCreationDateTime": int(time.time()),
+            "ApproximateCreationDateTime": int(time.time()) if created is None else created,
             "Keys": {"pk": item["pk"], "sk": item["sk"]},
             "NewImage": item,
-            "SequenceNumber": str(next(_SEQUENCE)),
+            "SequenceNumber": str(next(_SEQUENCE) if sequence_number is None else sequence_number),
             "SizeBytes": len(str(item)),
             "StreamViewType": "NEW_IMAGE",
         },
