@@ -18,10 +18,12 @@ import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from inbox.http import SECURITY_HEADERS
 from inbox.settings import CHATRACE_TOKEN, WEBHOOK_SECRET
 
 from inbox_dev import cfn, console
@@ -123,7 +125,18 @@ def _api_gateway_response(result: Any) -> tuple[int, dict[str, str], bytes]:
 
 
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+    """The server's own answers (no route, too large, a crash): nosniff like the functions' own."""
+    headers = {"Content-Type": "application/json", **SECURITY_HEADERS}
+    return status, headers, json.dumps(body).encode()
+
+
+# A query value whose name ends in "token" or "secret" (token, hub.verify_token, also percent-encoded).
+_SECRET_QUERY_VALUE = re.compile(r"(?i)(?<=[?&])([\w.%-]*?(?:token|secret))=[^&\s'\"#]*")
+
+
+def redacted(text: str) -> str:
+    """``text`` with every secret-looking query value replaced: request lines never show a credential."""
+    return _SECRET_QUERY_VALUE.sub(r"\1=[redacted]", text)
 
 
 def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
@@ -157,8 +170,15 @@ def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """A request the HTTP parser refused (bad request line, unknown method): JSON + nosniff."""
+            self.close_connection = True
+            self._send(*_json(code, {"message": message or HTTPStatus(code).phrase}))
+
         def log_message(self, format: str, *args: Any) -> None:
-            sys.stderr.write(f"[dev] {self.command} {self.path} → {args[1] if len(args) > 1 else ''}\n")
+            outcome = args[1] if len(args) > 1 else ""
+            line = f"[dev] {self.command} {getattr(self, 'path', '')} → {outcome}"
+            sys.stderr.write(redacted(line) + "\n")
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True

@@ -23,6 +23,10 @@ class Answer:
 
 RETRY_AFTER_SECONDS = "5"
 
+# On every answer (webhook, operator API, errors, the resolver's own 404/405): a browser must never
+# sniff a JSON body or a Meta challenge (both can echo what a caller sent) into HTML or script.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+
 
 def unavailable(reason: str) -> Answer:
     """503 for a dependency that failed (DynamoDB, Parameter Store): the caller should retry."""
@@ -44,9 +48,10 @@ def json_response(body: Any) -> str:
 
 
 def to_response(answer: Answer) -> Response[str]:
+    headers = {**answer.headers, **SECURITY_HEADERS}
     if isinstance(answer.body, str):
-        return Response(answer.status_code, "text/plain; charset=utf-8", answer.body, answer.headers)
-    return Response(answer.status_code, "application/json", json_response(answer.body), answer.headers)
+        return Response(answer.status_code, "text/plain; charset=utf-8", answer.body, headers)
+    return Response(answer.status_code, "application/json", json_response(answer.body), headers)
 
 
 def unexpected_error(exc: Exception) -> Response[str]:
@@ -55,6 +60,10 @@ def unexpected_error(exc: Exception) -> Response[str]:
     The resolver's own errors (unknown route, wrong method) keep their status, as JSON.
     """
     if isinstance(exc, ServiceError):
-        return Response(exc.status_code, "application/json", json_response({"error": exc.msg}))
+        return Response(
+            exc.status_code, "application/json", json_response({"error": exc.msg}), dict(SECURITY_HEADERS)
+        )
     logger.exception("unexpected error", extra={"errorType": type(exc).__name__})
-    return Response(500, "application/json", json_response({"error": "internal error"}))
+    return Response(
+        500, "application/json", json_response({"error": "internal error"}), dict(SECURITY_HEADERS)
+    )
