@@ -67,8 +67,10 @@ class LocalStack:
 
 def use_fake_credentials(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
     """Make sure nothing can reach a real AWS account, whatever the user's shell has configured."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         environ.pop(name, None)
+    for name in [name for name in environ if name.startswith("AWS_ENDPOINT_URL")]:  # and _<SERVICE>
+        environ.pop(name)
     environ.update(_FAKE_CREDENTIALS)
 
 

@@ -9,6 +9,7 @@ when deployed), and runs ``sam local start-api --env-vars <file>``. Ctrl-C stops
 
     make sam-local                          # the API on http://127.0.0.1:3000
     python -m inbox_dev.sam_local --no-sam  # only the local AWS and the file, for `sam local invoke`
+    SAM_LOCAL_DYNAMODB_URL=http://localhost:8000 make sam-local   # the table in DynamoDB Local
 
 Without a Docker engine it stops first, with one line and exit 2: `make dev` needs none.
 """
@@ -28,6 +29,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from inbox_dev import cfn
 from inbox_dev.local_aws import (
@@ -43,6 +45,7 @@ NO_DOCKER = "no Docker engine: use `make dev`"
 ENV_VARS_PATH = REPO_ROOT / ".aws-sam" / "sam-local-env.json"  # .aws-sam/ is git-ignored
 SAM_TOOLS = REPO_ROOT / "scripts" / "sam-tools.sh"
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
+DYNAMODB_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"  # boto3 prefers it for DynamoDB calls
 DEFAULT_AWS_PORT = 5005
 # How a container names the machine that runs SAM CLI (Docker Desktop defines it; on Linux the
 # engine maps it to the default bridge's gateway when asked with --add-host ...:host-gateway).
@@ -101,16 +104,31 @@ def bridge_gateway(timeout: float = 10) -> str | None:
     return address if done.returncode == 0 and address and address != "<no value>" else None
 
 
-def env_vars(stack: LocalStack, endpoint: str) -> dict[str, dict[str, str]]:
+def env_vars(
+    stack: LocalStack, endpoint: str, dynamodb_endpoint: str | None = None
+) -> dict[str, dict[str, str]]:
     """SAM's --env-vars content: for every function of the template, every variable the template
-    gives it (resolved as for the local stack), with ``AWS_ENDPOINT_URL`` set to ``endpoint``.
+    gives it (resolved as for the local stack), with ``AWS_ENDPOINT_URL`` set to ``endpoint`` and,
+    for DynamoDB Local, ``AWS_ENDPOINT_URL_DYNAMODB`` to ``dynamodb_endpoint``.
 
     SAM applies a value only to a variable the template declares for that function, hence the
-    empty ``AWS_ENDPOINT_URL`` in Globals."""
+    empty overrides in Globals."""
+    overrides = {ENDPOINT_VARIABLE: endpoint}
+    if dynamodb_endpoint:
+        overrides[DYNAMODB_ENDPOINT_VARIABLE] = dynamodb_endpoint
     return {
-        spec.logical_id: {**spec.environment, ENDPOINT_VARIABLE: endpoint}
+        spec.logical_id: {**spec.environment, **overrides}
         for spec in cfn.functions(stack.template, stack.context)
     }
+
+
+def container_url(url: str, endpoint_host: str) -> str:
+    """``url`` as a container reaches it: this machine's loopback becomes ``endpoint_host``."""
+    parts = urlsplit(url)
+    if parts.hostname not in ("localhost", "127.0.0.1", "0.0.0.0"):
+        return url
+    netloc = endpoint_host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def write_env_vars(path: Path, variables: Mapping[str, Mapping[str, str]]) -> None:
@@ -127,15 +145,20 @@ class LocalAws:
     operator: DevOperator
     url: str
     """How this machine reaches it (containers use the Network's endpoint host instead)."""
+    dynamodb_url: str | None = None
+    """DynamoDB Local, when the table is there instead."""
 
     def stop(self) -> None:
         self.server.stop()  # type: ignore[attr-defined]
 
 
-def start_local_aws(bind_host: str, port: int, environ: Mapping[str, str] = os.environ) -> LocalAws:
-    """A moto server on ``bind_host:port``, provisioned over HTTP as `make dev` provisions moto.
+def start_local_aws(
+    bind_host: str, port: int, environ: Mapping[str, str] = os.environ, dynamodb_url: str | None = None
+) -> LocalAws:
+    """A moto server on ``bind_host:port``, provisioned over HTTP as `make dev` provisions moto
+    (the table in DynamoDB Local at ``dynamodb_url`` instead, when given).
 
-    This process's own AWS calls go to it from now on (fake credentials, endpoint override)."""
+    This process's own AWS calls go there from now on (fake credentials, endpoint overrides)."""
     from moto.server import ThreadedMotoServer
 
     _check_free(bind_host, port)
@@ -146,12 +169,14 @@ def start_local_aws(bind_host: str, port: int, environ: Mapping[str, str] = os.e
     url = f"http://{'127.0.0.1' if bind_host == '0.0.0.0' else bind_host}:{port}"
     use_fake_credentials()
     os.environ[ENDPOINT_VARIABLE] = url
+    if dynamodb_url:
+        os.environ[DYNAMODB_ENDPOINT_VARIABLE] = dynamodb_url
     try:
         stack, operator = provision_dev(environ)
     except BaseException:
         server.stop()
         raise
-    return LocalAws(server, stack, operator, url)
+    return LocalAws(server, stack, operator, url, dynamodb_url)
 
 
 def _check_free(host: str, port: int) -> None:
@@ -170,7 +195,9 @@ def banner(local: LocalAws, endpoint: str, env_file: Path, network: Network, api
     lines = [
         "",
         f"Local AWS (moto) on {local.url}; SAM's containers reach it as {endpoint}",
-        f"  table {', '.join(local.stack.table_names.values())}, settings {local.stack.settings_prefix}",
+        f"  table {', '.join(local.stack.table_names.values())}"
+        + (f" in DynamoDB Local at {local.dynamodb_url}" if local.dynamodb_url else "")
+        + f", settings {local.stack.settings_prefix}",
         f"  env-vars file {file} (every function of template.yaml)",
         "",
         "Invoke one function with a ready event (events/README.md), in another terminal:",
@@ -194,6 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bind", default=os.environ.get("SAM_LOCAL_AWS_BIND"), help="where moto listens")
     parser.add_argument("--env-vars", type=Path, default=ENV_VARS_PATH)
     parser.add_argument(
+        "--dynamodb-url",
+        default=os.environ.get("SAM_LOCAL_DYNAMODB_URL"),
+        help="DynamoDB Local as this machine reaches it (e.g. http://localhost:8000); the table goes there",
+    )
+    parser.add_argument(
         "--no-sam", action="store_true", help="no Docker, no sam: only the local AWS and the env-vars file"
     )
     args = parser.parse_args(argv)
@@ -209,10 +241,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return built.returncode
     bind_host = args.bind or network.bind_host
 
-    local = start_local_aws(bind_host, args.aws_port)
+    local = start_local_aws(bind_host, args.aws_port, dynamodb_url=args.dynamodb_url)
     endpoint = f"http://{network.endpoint_host}:{args.aws_port}"
+    dynamodb = container_url(args.dynamodb_url, network.endpoint_host) if args.dynamodb_url else None
     try:
-        write_env_vars(args.env_vars, env_vars(local.stack, endpoint))
+        write_env_vars(args.env_vars, env_vars(local.stack, endpoint, dynamodb))
         api_port = None if args.no_sam else args.port
         print(banner(local, endpoint, args.env_vars, network, api_port), flush=True)
         if args.no_sam:

@@ -358,6 +358,7 @@ def test_a_functions_environment_is_globals_merged_with_its_own(
         "SETTINGS_PREFIX": "/inbox-test",
         "UNRECOGNIZED_TTL_DAYS": "30",
         "AWS_ENDPOINT_URL": "",
+        "AWS_ENDPOINT_URL_DYNAMODB": "",
     }
 
 

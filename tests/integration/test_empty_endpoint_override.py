@@ -1,4 +1,5 @@
-"""With AWS_ENDPOINT_URL empty, as template.yaml deploys it, the handlers reach AWS's own endpoints."""
+"""With AWS_ENDPOINT_URL(_DYNAMODB) empty, as template.yaml deploys them, the handlers reach AWS's
+own endpoints."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def secrets() -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _empty_override(webhook_module: ModuleType) -> None:
     # the stack fixture gave this process the template's environment, the empty variable included
-    assert os.environ["AWS_ENDPOINT_URL"] == ""
+    assert (os.environ["AWS_ENDPOINT_URL"], os.environ["AWS_ENDPOINT_URL_DYNAMODB"]) == ("", "")
 
 
 def test_the_webhook_stores_through_dynamodbs_own_endpoint(invoke_webhook: Invoke) -> None:

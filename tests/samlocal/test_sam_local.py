@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +21,25 @@ import boto3
 import httpx
 import pytest
 from inbox_dev import cfn
+from inbox_dev.devprocess import free_port
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.local_aws import REPO_ROOT, TEMPLATE_PATH, LocalStack
 from inbox_dev.sam_events import TOKEN_PLACEHOLDER, sam_events, stale_files
 from inbox_dev.sam_local import ENV_VARS_PATH, NO_DOCKER, env_vars, network_for
 
-from tests.samlocal.samlocal_support import Invoke, LocalAwsProcess, event_file, start_local_aws
+from tests.samlocal.samlocal_support import (
+    Invoke,
+    LocalAwsProcess,
+    event_file,
+    invoke_function,
+    start_local_aws,
+)
 
 
-def client(local_aws: LocalAwsProcess, service: str) -> Any:
+def client(url: str, service: str) -> Any:
     return boto3.client(
         service,  # type: ignore[call-overload]
-        endpoint_url=local_aws.url,
+        endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
@@ -41,7 +49,7 @@ def client(local_aws: LocalAwsProcess, service: str) -> Any:
 def stored(local_aws: LocalAwsProcess, message_id: str) -> dict[str, Any] | None:
     table = local_aws.env_vars()["WebhookFunction"]["TABLE_NAME"]
     item: dict[str, Any] | None = (
-        client(local_aws, "dynamodb")
+        client(local_aws.url, "dynamodb")
         .get_item(TableName=table, Key={"pk": {"S": f"MSG#{message_id}"}, "sk": {"S": "MSG"}})
         .get("Item")
     )
@@ -269,3 +277,60 @@ def test_ctrl_c_stops_the_local_aws(tmp_path: Path) -> None:
     assert "local AWS stopped" in local.output
     with pytest.raises(httpx.TransportError):
         httpx.get(local.url, timeout=2)
+
+
+# ------------------------------------------------------------------ DynamoDB Local instead
+
+
+@pytest.fixture
+def dynamodb_local() -> Iterator[str]:
+    """A stand-in for DynamoDB Local (Java, or a Docker image: neither is on these machines): a
+    second moto server, which speaks the same DynamoDB API on its own port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://localhost:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the DynamoDB Local stand-in did not start"
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_the_table_can_live_in_dynamodb_local_instead(
+    dynamodb_local: str, specs: dict[str, cfn.FunctionSpec], tmp_path: Path
+) -> None:
+    # Given `SAM_LOCAL_DYNAMODB_URL=http://localhost:<port> make sam-local`
+    local = start_local_aws(tmp_path / "env.json", {}, "--dynamodb-url", dynamodb_local)
+    try:
+        port = dynamodb_local.rsplit(":", 1)[1]
+        # Then containers are sent there for DynamoDB (and to moto for the rest)
+        assert {f: v["AWS_ENDPOINT_URL_DYNAMODB"] for f, v in local.env_vars().items()} == dict.fromkeys(
+            specs, f"http://host.docker.internal:{port}"
+        )
+        # and the table was created there, not in moto
+        dynamodb = client(dynamodb_local, "dynamodb")
+        assert dynamodb.list_tables()["TableNames"] == ["chatrace-inbox-local-MessagesTable"]
+        assert client(local.url, "dynamodb").list_tables()["TableNames"] == []
+        # When the seed's delivery arrives
+        invocation = invoke_function(
+            local, specs["WebhookFunction"], event_file("webhook-seed.json"), tmp_path
+        )
+        # Then it is stored in DynamoDB Local, with the settings read from moto's Parameter Store
+        assert answer(invocation.result)[0] == 200, invocation.output
+        item = dynamodb.get_item(
+            TableName="chatrace-inbox-local-MessagesTable",
+            Key={"pk": {"S": "MSG#test-123"}, "sk": {"S": "MSG"}},
+        )
+        assert item["Item"]["senderId"] == {"S": "123456789"}
+    finally:
+        local.stop()
