@@ -31,6 +31,7 @@ def request() -> OperatorRequest:
         is_base64=bool(event.is_base64_encoded),
         domain_name=event.request_context.domain_name,
         stage=event.request_context.stage,
+        source_ip=event.request_context.http.source_ip,
     )
 
 

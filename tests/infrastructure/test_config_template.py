@@ -46,7 +46,7 @@ def test_only_the_login_route_is_throttled_harder(function: dict[str, Any]) -> N
         for e in function["Events"].values()
         if "RouteSettings" in e["Properties"]
     }
-    assert throttled == {"/auth/login": {"ThrottlingBurstLimit": 5, "ThrottlingRateLimit": 1}}
+    assert throttled == {"/auth/login": {"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 10}}
 
 
 def test_the_table_is_listed_through_its_indexes_only(function: dict[str, Any]) -> None:

@@ -290,6 +290,9 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "UnrecognizedRetentionDays": 30,
         "LogRetentionDays": 30,
         "AlarmEmail": "",
+        "ApiThrottlingRateLimit": 100,
+        "ApiThrottlingBurstLimit": 200,
+        "WebhookReservedConcurrency": 25,
         "DeliveryGapAlarmThreshold": 1,
     }
     assert template["Parameters"]["PollingEnabled"]["AllowedValues"] == ["true", "false"]

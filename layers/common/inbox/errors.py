@@ -53,6 +53,14 @@ class Unauthorized(InboxError):
         self.error_code = error_code
 
 
+class TooManyAttempts(InboxError):
+    """Too many failed logins from this address or for this account (429): try again in ``retry_after`` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; retry in {retry_after} s")
+        self.retry_after = max(1, retry_after)
+
+
 class InvalidRequest(InboxError):
     """A request the operator API cannot act on (400): ``field`` names the culprit when there is one."""
 

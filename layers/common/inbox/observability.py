@@ -76,6 +76,8 @@ class MetricName:
     # operator API
     LOGIN_FAILURES = "OperatorLoginFailures"
     OPERATOR_AUTH_FAILURES = "OperatorAuthFailures"
+    LOGINS_THROTTLED = "OperatorLoginsThrottled"
+    """Logins answered 429 by inbox.login_throttle (no password was checked)."""
     # poller
     MESSAGES_POLLED = "MessagesPolled"
     POLL_ROUNDS = "PollRounds"

@@ -7,6 +7,7 @@ unless it says otherwise), act, and turn the package's exceptions into answers:
 | exception | answer |
 |---|---|
 | ``Unauthorized`` | 401 ``{"error"}`` + ``WWW-Authenticate: Bearer …`` |
+| ``TooManyAttempts`` | 429 ``{"error"}`` + ``Retry-After`` (the login only) |
 | ``InvalidRequest`` | 400 ``{"error", "field"}`` |
 | ``NotFound`` | 404 |
 | ``MissingSecret`` / ``UnusableSecret`` | 503 ``{"error"}``; one log line names the secret |
@@ -33,10 +34,12 @@ from inbox.errors import (
     RejectedDelivery,
     SettingsUnavailable,
     StoreUnavailable,
+    TooManyAttempts,
     Unauthorized,
     UnusableSecret,
 )
 from inbox.http import Answer, unavailable
+from inbox.login_throttle import LoginThrottle
 from inbox.message_reader import MessageReader
 from inbox.observability import MetricName, logger, metrics
 from inbox.poller_state import read_poller_status
@@ -57,6 +60,8 @@ class OperatorRequest:
     is_base64: bool = False
     domain_name: str | None = None
     stage: str | None = None
+    source_ip: str | None = None
+    """API Gateway's ``requestContext.http.sourceIp``: the TCP peer, never a forwarded header."""
 
 
 Action = Callable[[Settings], Answer]
@@ -71,8 +76,10 @@ class OperatorApi:
         reader: MessageReader,
         parameters: ParameterWriter | None = None,
         chatrace_transport: httpx.BaseTransport | None = None,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.env = env
+        self.throttle = throttle or LoginThrottle(env.table_name)
         self.store = store
         self.reader = reader
         self.conversations = ConversationReader(reader.table_name, reader._client)
@@ -85,7 +92,14 @@ class OperatorApi:
     def login(self, request: OperatorRequest, *, now: datetime) -> Answer:
         return self._run(
             request,
-            lambda settings: operator_login.login(json_body(request), settings, issuer=self.issuer, now=now),
+            lambda settings: operator_login.login(
+                json_body(request),
+                settings,
+                issuer=self.issuer,
+                now=now,
+                throttle=self.throttle,
+                source_ip=request.source_ip,
+            ),
             public=True,
         )
 
@@ -149,6 +163,14 @@ class OperatorApi:
             if not public:  # failed logins are counted by the login itself
                 metrics.add_metric(name=MetricName.OPERATOR_AUTH_FAILURES, unit="Count", value=1)
             return Answer(401, {"error": refusal.reason}, {"WWW-Authenticate": jwt_auth.challenge(refusal)})
+        except TooManyAttempts as busy:
+            logger.warning("operator login throttled", extra={"retryAfter": busy.retry_after})
+            metrics.add_metric(name=MetricName.LOGINS_THROTTLED, unit="Count", value=1)
+            return Answer(
+                429,
+                {"error": "too many failed logins; retry later"},
+                {"Retry-After": str(busy.retry_after)},
+            )
         except InvalidRequest as invalid:
             return Answer(400, {"error": invalid.reason, "field": invalid.field})
         except NotFound as missing:

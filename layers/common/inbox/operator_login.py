@@ -5,6 +5,10 @@ even when the email is already known to be wrong, and both comparisons are const
 neither the answer (one 401 for both) nor its timing says which of the two was wrong. The email
 compares case-insensitively. Nothing of the credentials is logged, and the token's ``sub`` is a
 fixed ``admin`` rather than the email (which is kept as a secret too).
+
+Before any password work the attempt goes through :mod:`inbox.login_throttle` (429 + Retry-After
+after too many failures from this address or for this account); a malformed body (400) or a
+missing secret (503) never reaches it, so neither counts as a failure.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from inbox import jwt_auth
 from inbox.config_api import token_lifetime
 from inbox.errors import MissingSecret, Unauthorized, UnusableSecret
 from inbox.http import Answer
+from inbox.login_throttle import LoginThrottle
 from inbox.observability import MetricName, logger, metrics
 from inbox.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
 from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, Settings, session_generation
@@ -31,11 +36,20 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
 
 
-def login(body: dict[str, object], settings: Settings, *, issuer: str, now: datetime) -> Answer:
+def login(
+    body: dict[str, object],
+    settings: Settings,
+    *,
+    issuer: str,
+    now: datetime,
+    throttle: LoginThrottle,
+    source_ip: str | None,
+) -> Answer:
     credentials = validated(LoginRequest, body)
     admin_email = required(settings, ADMIN_EMAIL)
     stored_hash = required(settings, ADMIN_PASSWORD_HASH)
     secret = signing_secret(settings)
+    attempt = throttle.admit(source_ip=source_ip, email=credentials.email, now=now)
     email_matches = hmac.compare_digest(_comparable(credentials.email), _comparable(admin_email))
     try:
         password_matches = verify_password(credentials.password, stored_hash)
@@ -44,6 +58,7 @@ def login(body: dict[str, object], settings: Settings, *, issuer: str, now: date
     if not (email_matches and password_matches):
         metrics.add_metric(name=MetricName.LOGIN_FAILURES, unit="Count", value=1)
         raise Unauthorized("invalid email or password", detail="login refused")
+    throttle.succeeded(attempt, now)
     lifetime = token_lifetime(settings)
     token = jwt_auth.issue_token(
         secret=secret,

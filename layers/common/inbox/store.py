@@ -33,6 +33,9 @@ How a message is written (:meth:`MessageStore.write_message`), race-free without
    store re-reads and decides again (optimistic concurrency; DynamoDB serializes the
    transactions). The first writer wins and keeps its ``source``.
 
+Failed-login counters (see :mod:`inbox.login_throttle`): ``pk = LOGIN#address#<ip or /64>`` and
+``LOGIN#account#<hash of the email>``, ``sk = LOGIN``, expiring via ``ttl``; never indexed.
+
 Conversations (one row per sender, see :mod:`inbox.conversations`): ``pk = CONV#<senderId>``,
 ``sk = CONV``, listed newest activity first on ``gsi2`` partition ``CONV`` with
 ``gsi2sk = <last activity, always with .fff>#<senderId>`` (the fixed width keeps string order equal
@@ -533,6 +536,16 @@ def message_key(message_id: str) -> dict[str, Any]:
 
 def conversation_key(sender_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"CONV#{sender_id}"}, "sk": {"S": "CONV"}}
+
+
+# Failed-login counters (inbox.login_throttle), one per source address and one per account.
+LOGIN_BY_ADDRESS = "LOGIN#address#"
+LOGIN_BY_ACCOUNT = "LOGIN#account#"
+
+
+def login_counter_key(prefix: str, subject: str) -> dict[str, Any]:
+    """A failed-login counter: ``prefix`` is LOGIN_BY_ADDRESS or LOGIN_BY_ACCOUNT."""
+    return {"pk": {"S": prefix + subject}, "sk": {"S": "LOGIN"}}
 
 
 def sort_stamp(ms: int) -> str:
