@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -334,3 +335,93 @@ def test_the_table_can_live_in_dynamodb_local_instead(
         assert item["Item"]["senderId"] == {"S": "123456789"}
     finally:
         local.stop()
+
+
+# ------------------------------------------------------------------ the whole `make sam-local`, SAM CLI faked
+
+FAKE_SAM_TOOLS = """#!{python}
+import json, os, sys, time
+def record(entry):
+    with open(os.environ["FAKE_SAM_RECORD"], "a", encoding="utf-8") as out:
+        out.write(json.dumps(entry) + "\\n")
+names = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_ENDPOINT_URL")
+record({{"argv": sys.argv[1:], "env": {{name: os.environ.get(name) for name in names}}}})
+if sys.argv[1:4] == ["sam", "local", "start-api"]:
+    try:
+        while True:
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        record("interrupted")
+        sys.exit(130)
+"""
+
+RUN_WITH_AN_ENGINE = """
+import sys
+from pathlib import Path
+from inbox_dev import sam_local
+sam_local.docker_engine_answers = lambda: True
+sam_local.bridge_gateway = lambda: "127.0.0.1"
+sam_local.platform.system = lambda: "Linux"
+sam_local.SAM_TOOLS = Path(sys.argv[1])
+sys.exit(sam_local.main(sys.argv[2:]))
+"""
+
+
+def test_make_sam_local_builds_then_serves_the_local_aws_to_sam_and_ctrl_c_stops_both(tmp_path: Path) -> None:
+    # Given an engine that answers and a stand-in for scripts/sam-tools.sh that records its calls
+    fake = tmp_path / "sam-tools"
+    fake.write_text(FAKE_SAM_TOOLS.format(python=sys.executable), encoding="utf-8")
+    fake.chmod(0o755)
+    calls = tmp_path / "calls.jsonl"
+    env_file, aws_port, api_port = tmp_path / "env.json", free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INBOX_", "AWS_"))}
+    env.update(FAKE_SAM_RECORD=str(calls), AWS_PROFILE="my-real-account", PYTHONUNBUFFERED="1")
+    arguments = ["--port", str(api_port), "--aws-port", str(aws_port), "--env-vars", str(env_file)]
+    # When `make sam-local` runs
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_WITH_AN_ENGINE, str(fake), *arguments],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+
+    def recorded() -> list[Any]:
+        text = calls.read_text(encoding="utf-8") if calls.exists() else ""
+        return [json.loads(line) for line in text.splitlines()]
+
+    try:
+        deadline = time.monotonic() + 120
+        while len(recorded()) < 2:
+            if process.poll() is not None:
+                pytest.fail(f"it stopped early:\n{process.communicate()[0]}")
+            assert time.monotonic() < deadline, "SAM CLI was not started within 120 s"
+            time.sleep(0.2)
+        build, serve = recorded()
+        # Then it built, and started the API with the env-vars file and Linux's flags
+        assert build["argv"] == ["build"]
+        assert serve["argv"] == [
+            "sam", "local", "start-api", "--env-vars", str(env_file), "--port", str(api_port),
+            "--add-host", "host.docker.internal:host-gateway",
+        ]  # fmt: skip
+        # with moto's fake credentials, never the laptop's profile, and no endpoint of its own
+        assert serve["env"] == {"AWS_ACCESS_KEY_ID": "testing", "AWS_PROFILE": None, "AWS_ENDPOINT_URL": None}
+        # while the local AWS serves what the env-vars file points at
+        written = json.loads(env_file.read_text(encoding="utf-8"))
+        assert written["WebhookFunction"]["AWS_ENDPOINT_URL"] == f"http://host.docker.internal:{aws_port}"
+        tables = client(f"http://127.0.0.1:{aws_port}", "dynamodb").list_tables()["TableNames"]
+        assert tables == [written["WebhookFunction"]["TABLE_NAME"]]
+        # When the user presses Ctrl-C
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    # Then SAM stopped, and so did the local AWS
+    assert recorded()[-1] == "interrupted"
+    assert "local AWS stopped" in output
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{aws_port}", timeout=2)
