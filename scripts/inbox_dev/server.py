@@ -23,7 +23,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from inbox.http import SECURITY_HEADERS
 from inbox.settings import CHATRACE_TOKEN, WEBHOOK_SECRET
 
 from inbox_dev import cfn, console
@@ -126,6 +125,10 @@ def _api_gateway_response(result: Any) -> tuple[int, dict[str, str], bytes]:
 
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
     """The server's own answers (no route, too large, a crash): nosniff like the functions' own."""
+    # Imported here, not at the top: inbox.http imports inbox.observability, whose Metrics must be
+    # created after the functions' environment (POWERTOOLS_METRICS_NAMESPACE) is set, as in Lambda.
+    from inbox.http import SECURITY_HEADERS
+
     headers = {"Content-Type": "application/json", **SECURITY_HEADERS}
     return status, headers, json.dumps(body).encode()
 
