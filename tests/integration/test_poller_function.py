@@ -186,6 +186,22 @@ def test_one_unreadable_message_never_blocks_the_rest(
     assert read_poller_status(table_name).cursor_ms is not None  # the cursor moved past it
 
 
+@pytest.mark.parametrize("bad_id", ["😀" * 512, "reply:0123456789abcdef"], ids=["2-kb-id", "reply-id"])
+def test_a_polled_message_the_store_refuses_is_skipped_and_the_rest_stored(
+    poller_module: ModuleType, fake: FakeChatrace, table_name: str, logs: LogCapture, bad_id: str
+) -> None:
+    """docs/security.md §4 and §9: an id the store refuses never stops the round or the cursor."""
+    now = int(time.time() * 1000)
+    fake.add_message(CONTACT, "refused", timestamp_ms=now - 2000, message_id=bad_id)
+    good = fake.add_message(CONTACT, "still here", timestamp_ms=now - 1000)
+    answer = invoke(poller_module)
+    assert (answer["status"], answer["rounds"], answer["failedRounds"], answer["stored"]) == ("ok", 1, 0, 1)
+    assert stored(table_name, good["id"]) is not None
+    (refused,) = logs.named("inbox message refused")
+    assert refused["messageId"] == bad_id[:100]
+    assert read_poller_status(table_name).cursor_ms == int(good["timestamp"])
+
+
 def test_a_redelivered_poll_is_a_duplicate_and_the_cursor_moves_forward(
     poller_module: ModuleType, fake: FakeChatrace, table_name: str
 ) -> None:

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from tests.conftest import Invoke
-from tests.integration.conftest import ADMIN_PASSWORD, OPERATOR, Call, call, config_module, token  # noqa: F401
+from tests.integration.conftest import ADMIN_PASSWORD, OPERATOR, Call
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"content-type": "application/json"}
@@ -140,7 +140,7 @@ def secrets() -> dict[str, str]:
     return OPERATOR
 
 
-def test_the_operator_api_refuses_a_duplicate_key_too(call: Call, token: str) -> None:  # noqa: F811
+def test_the_operator_api_refuses_a_duplicate_key_too(call: Call, token: str) -> None:
     # Given a login that names the password twice (a wrong one, then the right one)
     email, password = OPERATOR["secrets/admin-email"], ADMIN_PASSWORD
     login = json.dumps({"email": email, "password": "wrong"})[:-1] + f', "password": "{password}"}}'

@@ -70,6 +70,13 @@ class InvalidRequest(InboxError):
         self.field = field
 
 
+class RefusedMessage(InvalidRequest):
+    """A message the store will not write, and a retry cannot change: an id over its byte limit, an
+    inbound id in the replies' reserved ``reply:`` space, or an item DynamoDB itself refuses
+    (``ValidationException``). A 4xx for that message alone, never a 503 (docs/security.md §4, §9).
+    """
+
+
 class NotFound(InboxError):
     """What the operator asked for does not exist (404)."""
 

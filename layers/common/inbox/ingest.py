@@ -14,7 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from inbox import delivery, webhook_auth
-from inbox.errors import DuplicateKey, MissingSecret, RejectedDelivery, SettingsUnavailable, StoreUnavailable
+from inbox.errors import (
+    DuplicateKey,
+    MissingSecret,
+    RefusedMessage,
+    RejectedDelivery,
+    SettingsUnavailable,
+    StoreUnavailable,
+)
 from inbox.http import Answer, unavailable
 from inbox.models import NormalizedMessage
 from inbox.normalize import normalize
@@ -29,6 +36,10 @@ from inbox.settings import (
     read_field_map,
 )
 from inbox.store import MessageStore
+
+MAX_MESSAGES = 100
+"""The most messages one delivery may carry (413 above, kept). Each is one DynamoDB transaction or
+more; 100 stay well inside the webhook's 10 s even when DynamoDB is slow (Meta batches a handful)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,7 @@ def _store_delivery(
         "auth": auth,
     }
 
-    def keep(reason: str) -> None:
+    def keep(reason: str, *, unrecognized: bool = True) -> None:
         store.keep_raw(
             parsed.raw,
             reason=reason,
@@ -118,14 +129,23 @@ def _store_delivery(
             ttl_days=env.unrecognized_ttl_days,
             request_id=request.request_id,
         )
-        metrics.add_metric(name=MetricName.UNRECOGNIZED_BODIES, unit="Count", value=1)
+        if unrecognized:
+            metrics.add_metric(name=MetricName.UNRECOGNIZED_BODIES, unit="Count", value=1)
 
     if not result.recognized:
         keep("unrecognized")
         logger.warning("delivery received", extra={**delivery_log, "outcome": "unrecognized"})
         return Answer(202, {"status": "unrecognized"})
+    if len(result.messages) > MAX_MESSAGES:
+        too_many = f"delivery carries {len(result.messages)} messages; the limit is {MAX_MESSAGES}"
+        raise RejectedDelivery(413, too_many, keep_raw=True)
 
     status, answered = store_messages(result.messages, store)
+    refused = [item["error"] for item in answered if item["status"] == "rejected"]
+    if status == "rejected":  # nothing in it could be stored: the sender learns why
+        raise RejectedDelivery(400, refused[0], keep_raw=True)
+    if refused:  # the good messages are stored; the body is kept so the operator sees the rest
+        keep(f"{len(refused)} of {len(answered)} messages refused: {refused[0]}", unrecognized=False)
     if result.unrecognizedParts:
         keep("partly unrecognized")
     if status == "ignored":
@@ -139,7 +159,8 @@ def store_messages(
 ) -> tuple[str, list[dict[str, Any]]]:
     """Store each message through the one write path; the overall status and each message's answer.
 
-    Shared by the webhook and the replay of kept bodies, so both log and count alike.
+    A message the store refuses is answered ``rejected`` with its ``error`` and never stops the
+    others. Shared by the webhook and the replay of kept bodies, so both log and count alike.
     """
     answered = [_store_message(message, store, log_fields) for message in messages]
     return _overall_status([item["status"] for item in answered]), answered
@@ -148,7 +169,19 @@ def store_messages(
 def _store_message(
     message: NormalizedMessage, store: MessageStore, log_fields: dict[str, object]
 ) -> dict[str, Any]:
-    outcome = store.put_message(message)
+    try:
+        outcome = store.put_message(message)
+    except RefusedMessage as refusal:
+        logger.warning(
+            "message rejected",
+            extra={
+                "senderId": message.senderId[:_LOGGED_ID_CHARS],
+                "messageId": message.messageId[:_LOGGED_ID_CHARS],
+                "reason": refusal.reason,
+                **log_fields,
+            },
+        )
+        return {**message.to_json(), "status": "rejected", "error": refusal.reason}
     metrics.add_metric(
         name=MetricName.MESSAGES_STORED if outcome == "stored" else MetricName.DUPLICATES,
         unit="Count",
@@ -169,12 +202,16 @@ def _store_message(
     return {**message.to_json(), "status": outcome}
 
 
+_LOGGED_ID_CHARS = 128  # a refused id may be kilobytes long: the log line keeps its start
+
+
 def _overall_status(statuses: Sequence[str]) -> str:
+    """``stored`` if anything was, else ``duplicate``; ``rejected`` only when every message was."""
     if "stored" in statuses:
         return "stored"
     if "duplicate" in statuses:
         return "duplicate"
-    return "ignored"
+    return "rejected" if statuses else "ignored"
 
 
 def _reject(

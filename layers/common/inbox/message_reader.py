@@ -198,6 +198,7 @@ def message_from_item(item: Item) -> NormalizedMessage:
         direction="outbound" if _s(item, "direction") == "outbound" else "inbound",
         status=cast(ReplyStatus | None, item_text(item, "status")),
         error=item_text(item, "error"),
+        claimedTimestamp=item_text(item, "claimedTimestamp"),
     )
 
 

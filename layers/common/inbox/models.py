@@ -45,6 +45,9 @@ class NormalizedMessage:
     direction: Direction = "inbound"
     status: ReplyStatus | None = None
     error: str | None = None
+    claimedTimestamp: str | None = None
+    """The body's own time when it was too far in the future to be the message's (see
+    ``normalize.timestamps.MAX_FUTURE_MS``); ``timestamp`` is then the receive time."""
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape (API answers and logs), in the documented field order."""
@@ -60,6 +63,7 @@ class NormalizedMessage:
             "receivedAt": self.receivedAt,
             "direction": self.direction,
             **({"status": self.status, "error": self.error} if self.direction == "outbound" else {}),
+            **({"claimedTimestamp": self.claimedTimestamp} if self.claimedTimestamp is not None else {}),
         }
 
 

@@ -53,7 +53,7 @@ from inbox.chatrace_inbox import (
     message_of,
     to_normalized,
 )
-from inbox.errors import InboxError, SettingsUnavailable, StoreUnavailable
+from inbox.errors import InboxError, RefusedMessage, SettingsUnavailable, StoreUnavailable
 from inbox.fingerprints import TTL_DAYS
 from inbox.normalize.timestamps import format_ms
 from inbox.observability import MetricName, logger, poller_metrics, text_preview
@@ -365,7 +365,20 @@ class Poller:
         result.messages_read += 1
         if normalized is None:  # nothing in it (no text, no attachment)
             return message.timestamp_ms
-        written = self.store.write_message(normalized)
+        try:
+            written = self.store.write_message(normalized)
+        except RefusedMessage as exc:  # can never be stored: skipped like an unreadable row, never retried
+            result.unreadable += 1
+            poller_metrics.add_metric(name=MetricName.UNREADABLE_POLLED_MESSAGES, unit="Count", value=1)
+            logger.warning(
+                "inbox message refused",
+                extra={
+                    "senderId": conversation.contact_id[:100],
+                    "messageId": _row_id(row),
+                    "reason": exc.reason,
+                },
+            )
+            return None
         if written.outcome == "stored":
             result.stored += 1
             if message.timestamp_ms is not None:

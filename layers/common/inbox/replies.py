@@ -43,7 +43,7 @@ from inbox.settings import (
     DEFAULT_REPLY_CHANNEL,
     Settings,
 )
-from inbox.store import MessageStore, message_key, sort_stamp
+from inbox.store import REPLY_ID_PREFIX, MessageStore, message_key, sort_stamp
 from inbox.validation import validated
 
 MAX_TEXT_CHARS = 1000
@@ -150,9 +150,9 @@ def reply(
 
 def _reply_id(sender_id: str, key: str | None) -> str:
     if key is None:
-        return f"reply:{uuid.uuid4().hex}"
+        return f"{REPLY_ID_PREFIX}{uuid.uuid4().hex}"
     digest = hashlib.sha256(f"{sender_id}\x00{key}".encode()).hexdigest()
-    return f"reply:{digest[:40]}"
+    return f"{REPLY_ID_PREFIX}{digest[:40]}"
 
 
 def _reclaim(

@@ -41,11 +41,20 @@ Conversations (one row per sender, see :mod:`inbox.conversations`): ``pk = CONV#
 ``gsi2sk = <last activity, always with .fff>#<senderId>`` (the fixed width keeps string order equal
 to time order; message times are stored with or without milliseconds). Every transaction that
 *stores* a message also ``ADD``\ s one to its conversation's ``messageCount`` — so the count is exact,
-a duplicate never counts and nothing is ever recounted. After the commit, one conditional
-UpdateItem sets the ``last*`` fields only when this message is newer than the one they describe
-(``lastMessageMs``, ties broken by id), and raises ``lastInboundMs`` / ``lastAnsweredMs`` the same
-way, so concurrent deliveries in any order end with the newest message, whoever commits last. If
-the process died between the two, the count is still right and the next message repairs the rest.
+a duplicate never counts and nothing is ever recounted — and, for an inbound message, raises the
+reply window (``lastInboundMs``/``lastInboundAt``) in the same action, conditioned on being newer:
+when only that condition fails (an older message arriving late) the transaction is run again with
+the count alone. So a stored customer message always has its window, even if nothing after the
+commit succeeds. After the commit, one conditional UpdateItem sets the ``last*`` fields only when
+this message is newer than the one they describe (``lastMessageMs``, ties broken by id), and raises
+``lastAnsweredMs`` the same way, so concurrent deliveries in any order end with the newest message,
+whoever commits last. If the process died between the two, the count and the window are still
+right and the next message repairs the rest.
+
+What the store refuses (:func:`check_message`, :class:`~inbox.errors.RefusedMessage`, a 4xx for
+that message alone): an id longer than :data:`MAX_ID_BYTES` of UTF-8, an inbound id in the
+replies' ``reply:`` space, and any item DynamoDB answers with ``ValidationException`` — retrying
+cannot fix those, so they never become StoreUnavailable (503, retried forever).
 Outbound replies are stored by id alone: they never take part in content matching (a customer's
 "ok" must never be taken for the operator's "ok").
 """
@@ -65,7 +74,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from inbox.errors import StoreUnavailable
+from inbox.errors import RefusedMessage, StoreUnavailable
 from inbox.fingerprints import MAX_ENTRIES, TTL_DAYS, Entry, Fingerprint, bucket_of, partner, sighting
 from inbox.normalize.timestamps import to_epoch_ms
 
@@ -91,6 +100,15 @@ MESSAGES_PARTITION = "MSG"
 RAW_PARTITION = "RAW"
 CONVERSATIONS_PARTITION = "CONV"
 
+MAX_ID_BYTES = 512
+"""The most UTF-8 bytes a ``messageId`` or ``senderId`` may take. They are parts of keys: ``MSG#<id>``
+and ``SENDER#<senderId>`` (partition keys, at most 2048 bytes) and ``<timestamp>#<id>`` /
+``<stamp>#<senderId>`` (gsi sort keys, at most 1024 bytes, the timestamp up to 24). 512 leaves room,
+and is far above any real id (Meta's ``mid`` is about 100 ASCII characters)."""
+
+REPLY_ID_PREFIX = "reply:"
+"""Ids of operator replies (:mod:`inbox.replies`); an inbound message may not take one."""
+
 # A DynamoDB item may hold 400 KB; keep the raw body well inside that.
 MAX_RAW_BYTES = 300 * 1024
 
@@ -115,7 +133,11 @@ class MessageStore:
         return self.write_message(message).outcome
 
     def write_message(self, message: NormalizedMessage) -> WriteResult:
-        """The one write path (module docstring): stored, or the duplicate of which record and why."""
+        """The one write path (module docstring): stored, or the duplicate of which record and why.
+
+        Raises RefusedMessage for a message that can never be stored (see :func:`check_message`).
+        """
+        check_message(message)
         result = self._write(message)
         if result.outcome == "stored":
             self.touch_conversation(message)
@@ -128,7 +150,6 @@ class MessageStore:
             return WriteResult("stored") if self._put_message(item) else _duplicate_by_id(message)
         actions = [
             self._put_new(item),
-            self._count_in_conversation(item),
             self._put_fingerprint(fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None),
             *(
                 self._check_version(fingerprint.key, b, None)
@@ -136,7 +157,7 @@ class MessageStore:
                 if b != fingerprint.bucket
             ),
         ]
-        reasons = self._transact(actions)
+        reasons = self._transact_counted(actions, item)
         if reasons is None:
             return WriteResult("stored")
         if reasons[0] == _CONDITION_FAILED:
@@ -239,15 +260,15 @@ class MessageStore:
             for b in fingerprint.window
             if b != fingerprint.bucket
         ]
-        reasons = self._transact(
+        reasons = self._transact_counted(
             [
                 self._put_new(item),
                 self._put_fingerprint(
                     fingerprint, fingerprint.bucket, [*entries, fingerprint.entry()], version=version
                 ),
                 *others,
-                self._count_in_conversation(item),
-            ]
+            ],
+            item,
         )
         if reasons is None:
             return "stored"
@@ -271,7 +292,7 @@ class MessageStore:
         for attempt in range(_MAX_ATTEMPTS):
             if attempt:
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter, not a secret
-            reasons = self._transact([self._put_new(item), self._count_in_conversation(item)])
+            reasons = self._transact_counted([self._put_new(item)], item)
             if reasons is None:
                 return True
             if reasons[0] == _CONDITION_FAILED:
@@ -280,8 +301,23 @@ class MessageStore:
             f"the conversation kept changing under {_MAX_ATTEMPTS} attempts", code="ConversationContention"
         )
 
-    def _count_in_conversation(self, item: dict[str, Any]) -> dict[str, Any]:
-        """Transaction action: one more message in the sender's conversation (created on the first)."""
+    def _transact_counted(self, actions: list[dict[str, Any]], item: dict[str, Any]) -> list[str] | None:
+        """``actions`` (which store ``item``) plus its conversation's count and, for an inbound
+        message, its reply window; the cancellation codes of ``actions`` alone, as ``_transact``.
+
+        When only the window's "is newer" condition failed, the message is older than the window
+        it would set: the same actions run again with the count alone.
+        """
+        inbound = item_text(item, "direction") == "inbound"
+        reasons = self._transact([*actions, self._count_in_conversation(item, window=inbound)])
+        older = reasons is not None and reasons[-1] == _CONDITION_FAILED
+        if older and all(reason == "None" for reason in (reasons or [])[:-1]):
+            reasons = self._transact([*actions, self._count_in_conversation(item, window=False)])
+        return None if reasons is None else reasons[:-1]
+
+    def _count_in_conversation(self, item: dict[str, Any], *, window: bool) -> dict[str, Any]:
+        """Transaction action: one more message in the sender's conversation (created on the first);
+        with ``window``, the reply window moves to this message's time, on condition it is newer."""
         sender = item["senderId"]["S"]
         ms = _epoch_ms(item_text(item, "timestamp"), item_text(item, "receivedAt"))
         values: dict[str, Any] = {
@@ -294,19 +330,24 @@ class MessageStore:
         expression = (
             "SET #kind = :kind, senderId = :sender, gsi2pk = :part, gsi2sk = if_not_exists(gsi2sk, :sk)"
         )
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": conversation_key(sender),
-                "UpdateExpression": expression + " ADD messageCount :one",
-                "ExpressionAttributeNames": {"#kind": "kind"},
-                "ExpressionAttributeValues": values,
-            }
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": conversation_key(sender),
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": values,
         }
+        if window and ms is not None:
+            expression += ", lastInboundMs = :ms, lastInboundAt = :at"
+            values[":ms"] = {"N": str(ms)}
+            values[":at"] = item["timestamp"]
+            update["ConditionExpression"] = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
+        update["UpdateExpression"] = expression + " ADD messageCount :one"
+        return {"Update": update}
 
     def touch_conversation(self, message: NormalizedMessage, *, answered: bool = False) -> None:
         """After a stored message (or a reply Chatrace accepted, ``answered``): move the conversation's
-        ``last*`` fields forward if this message is newer, and raise its inbound / answered marks.
+        ``last*`` fields forward if this message is newer, and raise its answered mark (the inbound
+        mark, the reply window, was raised by the message's own transaction).
 
         Conditional UpdateItems, so concurrent writers in any order keep the newest. A failure here
         is logged, never raised: the message is stored and counted, the next one repairs the rest.
@@ -315,7 +356,7 @@ class MessageStore:
         if ms is None:
             return
         key = conversation_key(message.senderId)
-        mark = "lastInbound" if message.direction == "inbound" else "lastAnswered" if answered else None
+        mark = "lastAnswered" if answered and message.direction == "outbound" else None
         names = {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
         values: dict[str, Any] = {
             ":ms": {"N": str(ms)},
@@ -444,8 +485,12 @@ class MessageStore:
                 reasons = [str(reason.get("Code", "None")) for reason in cancelled]
                 if len(reasons) == len(actions) and set(reasons) <= _RETRYABLE_REASONS:
                     return reasons
+                if "ValidationError" in reasons:  # an item out of DynamoDB's limits, inside a transaction
+                    raise RefusedMessage("DynamoDB refused the message (ValidationError)") from exc
             elif code in ("TransactionConflictException", "TransactionInProgressException"):
                 return ["TransactionConflict"] * len(actions)
+            elif code == "ValidationException":  # an item out of DynamoDB's limits (a key too long)
+                raise RefusedMessage(f"DynamoDB refused the message ({code})") from exc
             raise StoreUnavailable(f"DynamoDB refused the write ({code})", code=code) from exc
         except BotoCoreError as exc:
             raise StoreUnavailable(
@@ -520,6 +565,18 @@ def applied(write: Callable[[], object]) -> bool:
 _MAX_ATTEMPTS = 8
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE_REASONS = frozenset({"None", _CONDITION_FAILED, "TransactionConflict"})
+
+
+def check_message(message: NormalizedMessage) -> None:
+    """Raise RefusedMessage for a message no write could store (module docstring); names the field."""
+    for field, value in (("messageId", message.messageId), ("senderId", message.senderId)):
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_ID_BYTES:
+            raise RefusedMessage(f"{field}: {size} bytes of UTF-8; the limit is {MAX_ID_BYTES}", field=field)
+    if message.direction == "inbound" and message.messageId.startswith(REPLY_ID_PREFIX):
+        raise RefusedMessage(
+            f'messageId: ids starting with "{REPLY_ID_PREFIX}" are reserved for replies', field="messageId"
+        )
 
 
 def _duplicate_by_id(message: NormalizedMessage) -> WriteResult:
@@ -636,6 +693,8 @@ def _message_item(message: NormalizedMessage) -> dict[str, Any]:
         item["status"] = {"S": message.status}
     if message.error is not None:
         item["error"] = {"S": message.error}
+    if message.claimedTimestamp is not None:
+        item["claimedTimestamp"] = {"S": message.claimedTimestamp}
     return item
 
 

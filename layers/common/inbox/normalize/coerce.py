@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import math
 
-MAX_ID_LENGTH = 512
-"""Longer "ids" are junk, and would not fit the store's keys (DynamoDB caps a key at 2048 bytes)."""
-
 _MAX_INT_BITS = 1700  # ~512 decimal digits; str() of far larger ints raises (int_max_str_digits)
 _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "t"})
 
@@ -50,12 +47,16 @@ def _number_str(value: int | float) -> str | None:
 
 
 def as_id(value: object) -> str | None:
-    """An id as a string: ints keep every digit, ``12.0`` → ``"12"``; bools, ``""`` and junk → None."""
+    """An id as a string: ints keep every digit, ``12.0`` → ``"12"``; bools, ``""`` and junk → None.
+
+    Its length is the store's to judge (``store.MAX_ID_BYTES``, in UTF-8 bytes): an over-long id
+    refuses its message there, with a reason, instead of silently becoming "no id" here.
+    """
     if type(value) is list and len(value) == 1:
         value = value[0]
     if isinstance(value, str):
         text = value.strip()
-        if not text or len(text) > MAX_ID_LENGTH or (text[0] == "{" and is_placeholder(text)):
+        if not text or (text[0] == "{" and is_placeholder(text)):
             return None
         return text if text.isascii() else clean(text)
     if isinstance(value, bool):

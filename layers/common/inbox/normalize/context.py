@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from inbox.models import Attachment, NormalizedMessage, Source
 from inbox.normalize.ids import derived_message_id
-from inbox.normalize.timestamps import format_ms
+from inbox.normalize.timestamps import MAX_FUTURE_MS, MAX_MS, format_ms, to_epoch_ms
 
 MAX_ITEMS = 1000
 """How many wrapped items one call looks at; the rest is kept as one unrecognized part."""
@@ -22,6 +22,12 @@ class Context:
     source: Source
     field_map: FieldMap | None = None
     budget: int = MAX_ITEMS
+    latest_ms: int = 0
+    """The latest own time a message may keep: the receive time plus MAX_FUTURE_MS."""
+
+    def __post_init__(self) -> None:
+        received = to_epoch_ms(self.received_at)
+        self.latest_ms = received + MAX_FUTURE_MS if received is not None else MAX_MS
 
 
 Adapter = Callable[[object, Context], list[NormalizedMessage] | None]
@@ -39,12 +45,20 @@ def make_message(
     attachments: Sequence[Attachment],
     timestamp_ms: int | None,
 ) -> NormalizedMessage | None:
-    """The message, or None when it has no sender or nothing in it (neither text nor attachment)."""
+    """The message, or None when it has no sender or nothing in it (neither text nor attachment).
+
+    A time further in the future than ``ctx.latest_ms`` is kept as ``claimedTimestamp`` only; the
+    message takes the receive time (a derived id still hashes the claimed time, so a redelivery of
+    the same body is still a duplicate).
+    """
     if sender_id is None or (text is None and not attachments):
         return None
     own_time = format_ms(timestamp_ms) if timestamp_ms is not None else ""
     if message_id is None:
         message_id = derived_message_id(sender_id, own_time, text or "", [a.url for a in attachments])
+    claimed = None
+    if timestamp_ms is not None and timestamp_ms > ctx.latest_ms:
+        claimed, own_time = own_time, ""
     return NormalizedMessage(
         messageId=message_id,
         senderId=sender_id,
@@ -55,4 +69,5 @@ def make_message(
         source=ctx.source,
         format=fmt,
         receivedAt=ctx.received_at,
+        claimedTimestamp=claimed,
     )

@@ -17,6 +17,11 @@ MIN_MS = 946_684_800_000
 """2000-01-01T00:00:00Z."""
 MAX_MS = 4_102_444_800_000
 """2100-01-01T00:00:00Z (exclusive)."""
+MAX_FUTURE_MS = 5 * 60 * 1000
+"""How far past the receive time a message's own time may be (clock skew between senders and AWS).
+A later time is not kept as the message's: it would sort the message above everything sent after
+it and hold the reply window open. The receive time is used; the claim is kept as
+``claimedTimestamp``."""
 MS_THRESHOLD = 100_000_000_000
 """Numbers at or above 1e11 are milliseconds (1e11 seconds is the year 5138)."""
 
