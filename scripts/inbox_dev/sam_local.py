@@ -29,6 +29,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from inbox_dev import cfn
@@ -40,6 +41,9 @@ from inbox_dev.local_aws import (
     use_fake_credentials,
 )
 from inbox_dev.secrets import DevOperator, banner_lines
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 NO_DOCKER = "no Docker engine: use `make dev`"
 ENV_VARS_PATH = REPO_ROOT / ".aws-sam" / "sam-local-env.json"  # .aws-sam/ is git-ignored
@@ -76,8 +80,9 @@ def network_for(system: str, bridge_gateway: str | None = None) -> Network:
     Docker Desktop (macOS, Windows) resolves host.docker.internal to the host by itself. A Linux
     engine needs ``--add-host host.docker.internal:host-gateway`` (Docker 20.10+); the gateway is
     the default bridge's address, so the local AWS listens there only (not on every interface)
-    when the engine names it. ``--docker-network host`` is no help: SAM CLI leaves a container
-    on the default bridge when asked for the ``host`` network (samcli/local/docker/container.py).
+    when the engine names one this machine has. ``--docker-network host`` is no help: SAM CLI
+    leaves a container on the default bridge when asked for the ``host`` network
+    (samcli/local/docker/container.py).
     """
     if system == "Linux":
         return Network(
@@ -101,7 +106,19 @@ def bridge_gateway(timeout: float = 10) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     address = done.stdout.strip()
-    return address if done.returncode == 0 and address and address != "<no value>" else None
+    if done.returncode != 0 or not address or address == "<no value>":
+        return None
+    return address if _is_local(address) else None  # an engine in a VM (Docker Desktop, WSL 2)
+
+
+def _is_local(address: str) -> bool:
+    """Whether this machine has ``address`` (only then can the local AWS listen on it)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError:
+            return False
+    return True
 
 
 def env_vars(
@@ -140,7 +157,7 @@ def write_env_vars(path: Path, variables: Mapping[str, Mapping[str, str]]) -> No
 class LocalAws:
     """The running moto server and what was provisioned in it."""
 
-    server: object
+    server: ThreadedMotoServer
     stack: LocalStack
     operator: DevOperator
     url: str
@@ -149,7 +166,7 @@ class LocalAws:
     """DynamoDB Local, when the table is there instead."""
 
     def stop(self) -> None:
-        self.server.stop()  # type: ignore[attr-defined]
+        self.server.stop()
 
 
 def start_local_aws(

@@ -26,7 +26,7 @@ from inbox_dev.devprocess import free_port
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.local_aws import REPO_ROOT, TEMPLATE_PATH, LocalStack
 from inbox_dev.sam_events import TOKEN_PLACEHOLDER, sam_events, stale_files
-from inbox_dev.sam_local import ENV_VARS_PATH, NO_DOCKER, env_vars, network_for
+from inbox_dev.sam_local import ENV_VARS_PATH, NO_DOCKER, bridge_gateway, env_vars, network_for
 
 from tests.samlocal.samlocal_support import (
     Invoke,
@@ -126,6 +126,21 @@ def test_containers_reach_the_local_aws_as_host_docker_internal_on_every_platfor
         flags,
     )
     assert "--docker-network" not in network.sam_args  # SAM CLI ignores "host" (see network_for)
+
+
+@pytest.mark.parametrize(
+    ("reported", "expected"),
+    [("127.0.0.1", "127.0.0.1"), ("198.18.0.1", None), ("<no value>", None)],
+    ids=["an-address-here", "an-engine-in-a-vm", "none"],
+)
+def test_the_local_aws_listens_on_the_bridge_gateway_only_when_this_machine_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reported: str, expected: str | None
+) -> None:
+    docker = tmp_path / "docker"
+    docker.write_text(f"#!/bin/sh\necho '{reported}'\n", encoding="utf-8")
+    docker.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert bridge_gateway() == expected
 
 
 # ------------------------------------------------------------------ events/
