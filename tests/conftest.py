@@ -50,17 +50,30 @@ def secrets() -> dict[str, str]:
 
 
 @pytest.fixture
-def stack(aws: None, secrets: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
+def parameter_overrides() -> dict[str, str]:
+    """Template parameters to override (tests override this to provision another stack)."""
+    return {}
+
+
+@pytest.fixture
+def stack(
+    aws: None, secrets: dict[str, str], parameter_overrides: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalStack]:
     """The template's table and parameters in moto, and the environment the template gives functions."""
-    provisioned = provision(secrets=secrets)
-    webhook = next(spec for spec in _function_specs(provisioned) if spec.logical_id == "WebhookFunction")
-    for name, value in webhook.environment.items():
-        monkeypatch.setenv(name, value)
-    inbox_settings.clear_caches()
+    provisioned = provision(secrets=secrets, parameter_overrides=parameter_overrides)
+    use_function_environment(provisioned, "WebhookFunction", monkeypatch)
     inbox_store.dynamodb_client.cache_clear()
     yield provisioned
     inbox_settings.clear_caches()
     inbox_store.dynamodb_client.cache_clear()
+
+
+def use_function_environment(stack: LocalStack, logical_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment template.yaml gives that function, as its cold start would see it."""
+    spec = next(spec for spec in _function_specs(stack) if spec.logical_id == logical_id)
+    for name, value in spec.environment.items():
+        monkeypatch.setenv(name, value)
+    inbox_settings.clear_caches()
 
 
 def _function_specs(stack: LocalStack) -> list[Any]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from inbox.settings import function_environment
+
 from inbox_dev import cfn
 from inbox_dev.local_aws import REPO_ROOT
 
@@ -126,5 +128,6 @@ def _import_handler_module(
         # Module-level code (Powertools Logger, settings) reads the environment at import time, as
         # in Lambda's init phase; values shared by all functions stay set afterwards.
         os.environ.update(environment)
+        function_environment.cache_clear()  # each function reads its own, as in its own container
         module_spec.loader.exec_module(module)
     return module

@@ -43,6 +43,10 @@ PARAMETER_VARIABLES: Mapping[str, str] = {
     "INBOX_POLLING_ENABLED": "PollingEnabled",
 }
 
+# The loopback addresses the fake Chatrace serves on: a local run adds them to ChatraceAllowedHosts
+# (the template refuses them in a deployed stack), so replies and polls may go to it over http.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -103,9 +107,8 @@ def provision(
     """
     template = cfn.load_template(template_path)
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-    base = cfn.Context.for_template(
-        template, stack_name=stack_name, region=region, overrides=parameter_overrides
-    )
+    overrides = {"ChatraceAllowedHosts": _with_loopback(template), **(parameter_overrides or {})}
+    base = cfn.Context.for_template(template, stack_name=stack_name, region=region, overrides=overrides)
     tables = cfn.table_definitions(template, base)
     table_names = {table.logical_id: table.name for table in tables}
     buses = cfn.event_bus_names(template, base)
@@ -148,6 +151,11 @@ def provision_dev(environ: Mapping[str, str] = os.environ) -> tuple[LocalStack, 
     overrides = parameter_overrides_from_env(environ)
     stack = provision(secrets=secrets, extra_secrets=operator.secrets, parameter_overrides=overrides)
     return stack, operator
+
+
+def _with_loopback(template: Mapping[str, Any]) -> str:
+    default = str(template["Parameters"]["ChatraceAllowedHosts"]["Default"])
+    return ",".join([*default.split(","), *LOOPBACK_HOSTS])
 
 
 _WRITE_LOCK = threading.RLock()

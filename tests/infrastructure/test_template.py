@@ -283,6 +283,7 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "ChatraceAccountId": "",
         "ChatraceInboxUrl": "",
         "ChatraceApiUrl": "https://api.chatrace.com",
+        "ChatraceAllowedHosts": "api.chatrace.com,app.chatrace.com",
         "ChatraceReplyChannel": "instagram",
         "PollingEnabled": "false",
         "PollIntervalSeconds": 10,

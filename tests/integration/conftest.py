@@ -16,6 +16,8 @@ from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
 
+from tests.conftest import use_function_environment
+
 ADMIN_EMAIL = "Boss@Example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
 JWT_SECRET = "jwt-signing-secret-" + "0123456789abcdef" * 2
@@ -41,14 +43,16 @@ def store(table_name: str) -> MessageStore:
 
 
 @pytest.fixture
-def poller_module(stack: LocalStack) -> ModuleType:
+def poller_module(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """functions/poller/app.py imported fresh inside moto, as a cold start would."""
+    use_function_environment(stack, "PollerFunction", monkeypatch)
     return importlib.reload(importlib.import_module("functions.poller.app"))
 
 
 @pytest.fixture
-def config_module(stack: LocalStack) -> ModuleType:
+def config_module(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """functions/config/app.py imported fresh inside moto, as a cold start would."""
+    use_function_environment(stack, "ConfigFunction", monkeypatch)
     return importlib.reload(importlib.import_module("functions.config.app"))
 
 

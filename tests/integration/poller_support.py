@@ -10,6 +10,7 @@ import boto3
 import httpx
 from inbox import settings as inbox_settings
 from inbox.chatrace_inbox import InboxClient
+from inbox.outbound import AllowedHosts
 from inbox.poller import InvocationSummary, PollerConfig, run_invocation
 from inbox.poller_state import PollerState
 from inbox.settings import CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL, POLLING_ENABLED, function_environment
@@ -67,7 +68,11 @@ def run_poller(
     def client(config: PollerConfig) -> InboxClient:
         http_timeout = httpx.Timeout(timeout) if timeout else httpx.Timeout(8.0, connect=3.0)
         return InboxClient(
-            url=config.inbox_url, account_id=config.account_id, token=config.token, timeout=http_timeout
+            url=config.inbox_url,
+            allowed=AllowedHosts(config.allowed_hosts),
+            account_id=config.account_id,
+            token=config.token,
+            timeout=http_timeout,
         )
 
     return run_invocation(

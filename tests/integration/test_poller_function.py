@@ -28,7 +28,7 @@ from inbox_dev.fake_chatrace import DEFAULT_TOKEN, FakeChatrace
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
 
-from tests.conftest import LogCapture
+from tests.conftest import LogCapture, use_function_environment
 from tests.integration.poller_support import (
     FakeClock,
     enable_polling,
@@ -47,8 +47,9 @@ def secrets(fake_chatrace: FakeChatrace) -> dict[str, str]:
 
 
 @pytest.fixture
-def fake(stack: LocalStack, fake_chatrace: FakeChatrace) -> FakeChatrace:
-    """Polling on, pointed at the fake (as an operator would set it)."""
+def fake(stack: LocalStack, fake_chatrace: FakeChatrace, monkeypatch: pytest.MonkeyPatch) -> FakeChatrace:
+    """Polling on, pointed at the fake (as an operator would set it), in the poller's environment."""
+    use_function_environment(stack, "PollerFunction", monkeypatch)
     return enable_polling(stack, fake_chatrace)
 
 

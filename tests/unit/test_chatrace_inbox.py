@@ -22,6 +22,7 @@ from inbox.chatrace_inbox import (
 )
 from inbox.models import Attachment
 from inbox.normalize import is_derived
+from inbox.outbound import AllowedHosts
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "inbox"
 
@@ -37,6 +38,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 def client(handler: Handler, **kwargs: Any) -> InboxClient:
     return InboxClient(
         url="https://app.example/php/user",
+        allowed=AllowedHosts(("app.example",)),
         account_id="1543616",
         token="secret-token",
         transport=httpx.MockTransport(handler),
@@ -89,7 +91,11 @@ def test_a_non_numeric_account_id_is_sent_as_given() -> None:
         return httpx.Response(200, json={"status": "OK", "data": []})
 
     InboxClient(
-        url="https://x/php/user", account_id="acct-7", token="t", transport=httpx.MockTransport(handle)
+        url="https://x/php/user",
+        allowed=AllowedHosts(("x",)),
+        account_id="acct-7",
+        token="t",
+        transport=httpx.MockTransport(handle),
     ).conversations(offset=0, limit=1)
     assert seen[0]["account_id"] == "acct-7"
 

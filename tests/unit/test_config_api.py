@@ -9,8 +9,9 @@ import pytest
 from inbox.config_api import ConfigUpdate, FieldName, base_url, checked_update, config_view
 from inbox.errors import InvalidRequest
 from inbox.normalize import fieldmap
+from inbox.outbound import AllowedHosts
 from inbox.poller import PollerConfig
-from inbox.settings import FunctionEnvironment, Settings
+from inbox.settings import DEFAULT_CHATRACE_ALLOWED_HOSTS, FunctionEnvironment, Settings
 from inbox.validation import validated
 
 ENV = FunctionEnvironment(table_name="table", settings_prefix="/chatrace-inbox")
@@ -35,7 +36,7 @@ def view(values: dict[str, str], **headers: str) -> dict[str, Any]:
 
 
 def update(body: dict[str, Any]) -> dict[str, str]:
-    return checked_update(validated(ConfigUpdate, body))
+    return checked_update(validated(ConfigUpdate, body), AllowedHosts(DEFAULT_CHATRACE_ALLOWED_HOSTS))
 
 
 def refusal(body: dict[str, Any]) -> InvalidRequest:
@@ -157,8 +158,8 @@ def test_replies_show_the_chatrace_api_and_channel_they_use() -> None:
 
 
 def test_reply_settings_are_written_and_null_restores_the_defaults() -> None:
-    assert update({"apiUrl": " https://eu.api.chatrace.com ", "replyChannel": " ig "}) == {
-        "chatrace/api-url": "https://eu.api.chatrace.com",
+    assert update({"apiUrl": " https://api.chatrace.com/v2 ", "replyChannel": " ig "}) == {
+        "chatrace/api-url": "https://api.chatrace.com/v2",
         "chatrace/reply-channel": "ig",
     }
     assert update({"apiUrl": None, "replyChannel": None}) == {
@@ -167,8 +168,9 @@ def test_reply_settings_are_written_and_null_restores_the_defaults() -> None:
     }
 
 
-def test_a_local_inbox_url_may_use_http() -> None:
-    assert update({"inboxUrl": "http://127.0.0.1:8080/php/user"}) == {
+def test_a_local_inbox_url_may_use_http_when_make_dev_allows_its_loopback_address() -> None:
+    local = AllowedHosts((*DEFAULT_CHATRACE_ALLOWED_HOSTS, "127.0.0.1"))
+    assert checked_update(validated(ConfigUpdate, {"inboxUrl": "http://127.0.0.1:8080/php/user"}), local) == {
         "chatrace/inbox-url": "http://127.0.0.1:8080/php/user"
     }
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import httpx
 
 from inbox.errors import InboxError
+from inbox.outbound import AllowedHosts, contact_segment
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 """Inside the operator function's 10 s, with room to store the outcome."""
@@ -54,6 +54,7 @@ class Sent:
 def send_text(
     *,
     api_url: str,
+    allowed: AllowedHosts,
     token: str,
     contact_id: str,
     text: str,
@@ -61,7 +62,8 @@ def send_text(
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     transport: httpx.BaseTransport | None = None,
 ) -> Sent:
-    url = f"{api_url.rstrip('/')}/contacts/{quote(contact_id, safe='')}/send/text"
+    """Raises OutboundRefused, before any connection, when the token may not go to ``api_url``."""
+    url = f"{allowed.check(api_url).rstrip('/')}/contacts/{contact_segment(contact_id)}/send/text"
     try:
         with httpx.Client(timeout=timeout, transport=transport) as http:
             response = http.post(

@@ -35,6 +35,7 @@ from inbox.models import Attachment, NormalizedMessage
 from inbox.normalize.coerce import as_id, as_lower, as_text, as_url, as_username
 from inbox.normalize.context import Context, make_message
 from inbox.normalize.timestamps import format_datetime, to_epoch_ms
+from inbox.outbound import AllowedHosts
 
 FORMAT = "inbox"
 INSTAGRAM_CHANNEL = "10"
@@ -111,12 +112,14 @@ class InboxClient:
         self,
         *,
         url: str,
+        allowed: AllowedHosts,
         account_id: str,
         token: str,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._url = url
+        """Raises OutboundRefused when the token may not go to ``url`` (inbox.outbound)."""
+        self._url = allowed.check(url, example="https://app.chatrace.com/php/user")
         self._account_id: int | str = int(account_id) if account_id.strip().isdigit() else account_id.strip()
         self._http = httpx.Client(
             timeout=timeout,

@@ -42,6 +42,7 @@ from inbox.http import Answer, unavailable
 from inbox.login_throttle import LoginThrottle
 from inbox.message_reader import MessageReader
 from inbox.observability import MetricName, logger, metrics
+from inbox.outbound import AllowedHosts
 from inbox.poller_state import read_poller_status
 from inbox.settings import FunctionEnvironment, Settings, load_settings, session_generation
 from inbox.store import MessageStore
@@ -108,7 +109,9 @@ class OperatorApi:
 
     def put_config(self, request: OperatorRequest) -> Answer:
         def update(_: Settings) -> Answer:
-            values = config_api.checked_update(validated(ConfigUpdate, json_body(request)))
+            values = config_api.checked_update(
+                validated(ConfigUpdate, json_body(request)), AllowedHosts(self.env.chatrace_allowed_hosts)
+            )
             self.parameters.write(values)
             logger.info("settings updated", extra={"settings": sorted(values)})
             fresh = load_settings(self.env, force=True)
@@ -145,6 +148,7 @@ class OperatorApi:
                 store=self.store,
                 reader=self.conversations,
                 settings=settings,
+                allowed=AllowedHosts(self.env.chatrace_allowed_hosts),
                 now=now,
                 transport=self.chatrace_transport,
             ),

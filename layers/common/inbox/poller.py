@@ -57,11 +57,13 @@ from inbox.errors import InboxError, RefusedMessage, SettingsUnavailable, StoreU
 from inbox.fingerprints import TTL_DAYS
 from inbox.normalize.timestamps import format_ms
 from inbox.observability import MetricName, logger, poller_metrics, text_preview
+from inbox.outbound import AllowedHosts, OutboundRefused
 from inbox.poller_state import Backlog, LeaseLost, PollerState
 from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
     CHATRACE_INBOX_URL,
     CHATRACE_TOKEN,
+    DEFAULT_CHATRACE_ALLOWED_HOSTS,
     DEFAULT_POLL_INTERVAL_SECONDS,
     POLL_INTERVAL_BOUNDS,
     POLL_INTERVAL_SECONDS,
@@ -143,9 +145,12 @@ class PollerConfig:
     account_id: str
     token: str
     interval_seconds: int
+    allowed_hosts: tuple[str, ...] = DEFAULT_CHATRACE_ALLOWED_HOSTS
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PollerConfig:
+    def from_settings(
+        cls, settings: Settings, allowed_hosts: tuple[str, ...] = DEFAULT_CHATRACE_ALLOWED_HOSTS
+    ) -> PollerConfig:
         """Raises PollingDisabled naming everything missing (the token's value is never logged)."""
         reasons = []
         if not polling_enabled(settings):
@@ -165,6 +170,7 @@ class PollerConfig:
             account_id=account_id.strip(),
             token=token.strip(),
             interval_seconds=_interval(settings),
+            allowed_hosts=allowed_hosts,
         )
 
 
@@ -461,7 +467,12 @@ ClientFactory = Callable[[PollerConfig], InboxClient]
 
 
 def _default_client(config: PollerConfig) -> InboxClient:
-    return InboxClient(url=config.inbox_url, account_id=config.account_id, token=config.token)
+    return InboxClient(
+        url=config.inbox_url,
+        allowed=AllowedHosts(config.allowed_hosts),
+        account_id=config.account_id,
+        token=config.token,
+    )
 
 
 def run_invocation(
@@ -476,7 +487,15 @@ def run_invocation(
 ) -> InvocationSummary:
     """Poll until the invocation's time runs short; never raises for an expected fault."""
     try:
-        config = PollerConfig.from_settings(load_settings(env))
+        config = PollerConfig.from_settings(load_settings(env), env.chatrace_allowed_hosts)
+        AllowedHosts(config.allowed_hosts).check(config.inbox_url)
+    except OutboundRefused as refused:  # never a round with the token sent elsewhere
+        logger.error(
+            f"polling refused: {CHATRACE_INBOX_URL} is not an allowed Chatrace URL ({refused.rule})",
+            extra={"setting": CHATRACE_INBOX_URL, "rule": refused.rule},
+        )
+        _count(MetricName.POLL_ERRORS)
+        return InvocationSummary("refused", detail=refused.rule)
     except PollingDisabled as disabled:
         logger.info("polling disabled", extra={"reasons": disabled.reasons})
         return InvocationSummary("disabled", reasons=disabled.reasons)

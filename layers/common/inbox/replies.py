@@ -35,6 +35,7 @@ from inbox.http import Answer
 from inbox.models import NormalizedMessage, ReplyStatus
 from inbox.normalize.timestamps import datetime_to_ms
 from inbox.observability import MetricName, logger, metrics
+from inbox.outbound import AllowedHosts, OutboundRefused, contact_segment
 from inbox.settings import (
     CHATRACE_API_URL,
     CHATRACE_REPLY_CHANNEL,
@@ -50,7 +51,6 @@ MAX_TEXT_CHARS = 1000
 """Instagram's limit for one text message."""
 STALE_SENDING = timedelta(seconds=60)
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
-_SENDER = re.compile(r"[^\s/]{1,256}")
 
 
 class ReplyBody(BaseModel):
@@ -67,20 +67,38 @@ def reply(
     store: MessageStore,
     reader: ConversationReader,
     settings: Settings,
+    allowed: AllowedHosts,
     now: datetime,
     transport: httpx.BaseTransport | None = None,
 ) -> Answer:
     text = validated(ReplyBody, body).text
     if not text.strip():
         raise InvalidRequest("text: must not be empty", field="text")
-    if not _SENDER.fullmatch(sender_id):
-        raise InvalidRequest("senderId: not a contact id", field="senderId")
+    try:
+        contact_segment(sender_id)
+    except OutboundRefused as refused:
+        raise InvalidRequest(f"senderId: {refused.rule}", field="senderId") from None
     key = headers.get("idempotency-key")
     if key is not None and not _KEY.fullmatch(key):
         raise InvalidRequest("Idempotency-Key: 1 to 255 visible ASCII characters", field="Idempotency-Key")
     token = settings.get(CHATRACE_TOKEN)
     if token is None:
         raise MissingSecret(CHATRACE_TOKEN)
+    api_url = settings.get(CHATRACE_API_URL) or DEFAULT_CHATRACE_API_URL
+    try:  # a URL stored before the allow-list, or straight into SSM: refused before anything is stored
+        allowed.check(api_url)
+    except OutboundRefused as refused:
+        logger.error(
+            f"reply refused: {CHATRACE_API_URL} is not an allowed Chatrace URL ({refused.rule})",
+            extra={"setting": CHATRACE_API_URL, "rule": refused.rule},
+        )
+        return Answer(
+            503,
+            {
+                "error": f"not configured: the stored Chatrace API URL is refused ({refused.rule}); "
+                "set apiUrl with PUT /instagram/config"
+            },
+        )
     message_id = _reply_id(sender_id, key)
     if key is not None:  # a retry of a reply already sent is answered again, even once the window closed
         earlier = reader.message(message_id)
@@ -117,11 +135,11 @@ def reply(
             return claimed
         message = claimed
 
-    api_url = settings.get(CHATRACE_API_URL) or DEFAULT_CHATRACE_API_URL
     channel = settings.get(CHATRACE_REPLY_CHANNEL) or DEFAULT_REPLY_CHANNEL
     try:
         chatrace_api.send_text(
             api_url=api_url,
+            allowed=allowed,
             token=token,
             contact_id=sender_id,
             text=message.text or text,

@@ -56,6 +56,11 @@ POLL_INTERVAL_BOUNDS = (1, 60)
 DEFAULT_CHATRACE_API_URL = "https://api.chatrace.com"
 DEFAULT_REPLY_CHANNEL = "instagram"
 
+# Where the Chatrace token may be sent (inbox.outbound): template.yaml's ChatraceAllowedHosts default,
+# for a function whose environment lacks CHATRACE_ALLOWED_HOSTS.
+DEFAULT_CHATRACE_ALLOWED_HOSTS = ("api.chatrace.com", "app.chatrace.com")
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?")
+
 
 @dataclass(frozen=True, slots=True)
 class FunctionEnvironment:
@@ -70,6 +75,7 @@ class FunctionEnvironment:
     settings_max_age_seconds: int = 60
     unrecognized_ttl_days: int = 30
     max_body_bytes: int = 256 * 1024
+    chatrace_allowed_hosts: tuple[str, ...] = DEFAULT_CHATRACE_ALLOWED_HOSTS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> FunctionEnvironment:
@@ -85,9 +91,10 @@ class FunctionEnvironment:
             name: _int_setting(environ, variable, default, low, high, problems)
             for name, variable, default, low, high in _NUMBERS
         }
+        hosts = _allowed_hosts(environ, problems)
         if problems:
             raise ValueError("invalid function environment: " + "; ".join(problems))
-        return cls(table_name=table_name, settings_prefix=prefix, **numbers)
+        return cls(table_name=table_name, settings_prefix=prefix, chatrace_allowed_hosts=hosts, **numbers)
 
 
 _PREFIX = re.compile(r"/[\w.\-/]+")
@@ -112,6 +119,16 @@ def _int_setting(
         problems.append(f"{variable} must be a whole number from {low} to {high}, not {text!r}")
         return default
     return value
+
+
+def _allowed_hosts(environ: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
+    text = environ.get("CHATRACE_ALLOWED_HOSTS")
+    if text is None:
+        return DEFAULT_CHATRACE_ALLOWED_HOSTS
+    hosts = tuple(host.strip().lower() for host in text.split(",") if host.strip())
+    if not hosts or not all(_HOST_NAME.fullmatch(host) for host in hosts):
+        problems.append("CHATRACE_ALLOWED_HOSTS must be comma-separated host names such as api.chatrace.com")
+    return hosts
 
 
 @cache
