@@ -11,7 +11,7 @@ CONFIG_ENV ?= default
 STACK_NAME ?= $(if $(filter prod,$(CONFIG_ENV)),chatrace-inbox-prod,chatrace-inbox)
 
 .PHONY: help venv dev sam-local events fake-chatrace test lint format typecheck pytest unit integration e2e validate build bench load \
-        send-samples secrets deploy logs clean
+        send-samples secrets deploy logs clean screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ integration: venv
 	$(PY) -m pytest tests/integration
 e2e: venv
 	$(PY) -m pytest tests/e2e
+
+screenshots: venv ## regenerate docs/screenshots/ (the web inbox's main screens) by running its browser tests
+	INBOX_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e/test_web_inbox.py -q
 
 validate: ## sam validate --lint (SAM CLI lives in .tools/, never in .venv)
 	@scripts/sam-tools.sh validate

@@ -31,6 +31,17 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv with $python"
   "$uv_bin" venv --quiet --python "$python" .venv
 fi
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browsers here).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing Chromium for the browser tests (apt-get install chromium)…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq chromium >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }
+  else
+    echo "bootstrap: /usr/bin/chromium is missing; the browser tests need it (sudo apt-get install chromium)" >&2
+  fi
+fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$0" -nt "$stamp" ]; then
   echo "bootstrap: installing the project and its dev tools into .venv…"

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox import web_inbox
 from inbox.http import json_response, to_response, unexpected_error
 from inbox.message_reader import MessageReader
 from inbox.observability import logger, metrics, trace_handler
@@ -73,6 +74,16 @@ def list_conversations() -> Response[str]:
 @app.post("/instagram/conversations/<sender_id>/reply")
 def reply(sender_id: str) -> Response[str]:
     return to_response(api.reply(request(), sender_id, now=datetime.now(UTC)))
+
+
+@app.get("/inbox")
+def inbox_page() -> Response[str]:
+    return to_response(web_inbox.serve(web_inbox.PAGE, request().headers))
+
+
+@app.get("/inbox/<asset>")
+def inbox_asset(asset: str) -> Response[str]:
+    return to_response(web_inbox.serve(asset, request().headers))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

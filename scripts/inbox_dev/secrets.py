@@ -368,6 +368,8 @@ def banner_lines(operator: DevOperator, base_url: str) -> list[str]:
         f"  admin password             {password_line}",
         f"  JWT signing secret         {jwt_line}",
         "",
+        f"The web inbox: open {base_url}/inbox and log in with the email and password above.",
+        "",
         "Log in, then read the settings and the stored messages:",
         f"  TOKEN=$(curl -s -X POST {base_url}/auth/login -H 'Content-Type: application/json' \\",
         f"       -d {body} | {read_token})",

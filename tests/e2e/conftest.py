@@ -6,7 +6,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from inbox_dev.browser import chromium
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
+from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +21,10 @@ def dev_server() -> Iterator[DevServer]:
     server = start_dev_server()
     yield server
     stop_dev_server(server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the whole run (each test opens its own context, which is cheap)."""
+    with chromium() as running:
+        yield running

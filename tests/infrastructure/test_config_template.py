@@ -16,6 +16,8 @@ ROUTES = {
     ("POST", "/instagram/unrecognized/{id}/replay"),
     ("GET", "/instagram/conversations"),
     ("POST", "/instagram/conversations/{senderId}/reply"),
+    ("GET", "/inbox"),
+    ("GET", "/inbox/{asset}"),
 }
 
 

@@ -1,0 +1,300 @@
+"""The operator's web inbox (`GET /inbox`) in Chromium against `make dev` with the fake Chatrace.
+
+Every test drives the page only by roles and labels (textbox Email, textbox Password, button Log in,
+button Log out, list Conversations, button More, textbox Reply, button Send, searchbox Search) and
+fails on any console error or any request to another origin (see web_inbox_support).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from inbox import jwt_auth
+from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
+from inbox_dev.fake_chatrace import FakeChatrace
+from inbox_dev.local_aws import LOCAL_STACK_NAME
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.web_inbox_support import (
+    FAKE_CDN,
+    Watched,
+    close_and_check,
+    conversation,
+    deliver,
+    log_in,
+    logged_in,
+    meta_message,
+    open_inbox,
+    screenshot,
+    text_message,
+)
+
+pytestmark = pytest.mark.e2e
+
+JWT_SECRET = "browser-tests-signing-secret-of-enough-bytes"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeChatrace]:
+    with FakeChatrace() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(fake: FakeChatrace) -> Iterator[DevServer]:
+    server = start_dev_server(
+        {
+            "INBOX_CHATRACE_TOKEN": fake.token,
+            "INBOX_CHATRACE_API_URL": fake.base_url,
+            "INBOX_JWT_SECRET": JWT_SECRET,
+        },
+        quiet=True,
+    )
+    yield server
+    stop_dev_server(server)
+
+
+@pytest.fixture
+def inbox(browser: Browser, server: DevServer) -> Iterator[Watched]:
+    watched = open_inbox(browser, server.base_url)
+    yield watched
+    close_and_check(watched)
+
+
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+# ------------------------------------------------------------------------------------ the page itself
+
+
+def test_the_page_is_served_with_a_strict_policy_and_revalidated(server: DevServer) -> None:
+    # Given the stack's page, When it is fetched twice (the second time with its ETag)
+    first = httpx.get(f"{server.base_url}/inbox", timeout=30)
+    again = httpx.get(
+        f"{server.base_url}/inbox", headers={"If-None-Match": first.headers["ETag"]}, timeout=30
+    )
+    # Then it is HTML with a CSP that allows no inline or foreign script, and unchanged costs a 304
+    assert first.status_code == 200
+    assert first.headers["Content-Type"].startswith("text/html")
+    policy = first.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "require-trusted-types-for 'script'" in policy
+    assert first.headers["Cache-Control"] == "no-cache"
+    assert first.headers["X-Content-Type-Options"] == "nosniff"
+    assert again.status_code == 304
+    assert "<script>" not in first.text  # scripts only as files of this origin
+    assert httpx.get(f"{server.base_url}/inbox/secrets.txt", timeout=30).status_code == 404
+
+
+# ------------------------------------------------------------------------------------ logging in and out
+
+
+def test_a_wrong_password_says_so_and_the_right_one_logs_in_and_out(inbox: Watched, tmp_path: Path) -> None:
+    page = inbox.page
+    screenshot(page, "login", tmp_path)
+    inbox.expect_error(r"status of 401")  # Chromium logs the refused login's 401
+    # When the password is wrong
+    log_in(page, password="not-the-password")
+    # Then the form says so and stays
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    # When the right one is given
+    log_in(page)
+    # Then the inbox shows, and the token is in sessionStorage only
+    expect(page.get_by_role("list", name="Conversations")).to_be_attached()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('inbox.token')")
+    assert page.evaluate("localStorage.length") == 0
+    # When the operator logs out
+    page.get_by_role("button", name="Log out").click()
+    # Then the login form is back and the token is gone
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('inbox.token')") is None
+
+
+def test_an_expired_token_returns_to_the_login_form(inbox: Watched) -> None:
+    page = logged_in(inbox)
+    # Given a token that expired an hour ago (signed with the server's own secret)
+    expired = jwt_auth.issue_token(
+        secret=JWT_SECRET,
+        issuer=jwt_auth.issuer_for(f"/{LOCAL_STACK_NAME}"),
+        lifetime_seconds=60,
+        now=datetime.now(UTC) - timedelta(hours=1),
+    )
+    inbox.expect_error(r"status of 401")
+    page.evaluate("token => sessionStorage.setItem('inbox.token', token)", expired)
+    # When the page next talks to the API (its periodic refresh)
+    # Then it is back at the login form, saying why
+    expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("alert")).to_contain_text("session has ended")
+    assert page.evaluate("sessionStorage.getItem('inbox.token')") is None
+
+
+# ------------------------------------------------------------------------------------ conversations
+
+
+def test_conversations_newest_first_with_preview_time_marker_and_window(
+    inbox: Watched, server: DevServer, tmp_path: Path
+) -> None:
+    run = run_id()
+    # Given an old conversation (window closed), one without a username, and a newer one with one
+    deliver(server, text_message(f"old-{run}", f"hello from last week {run}", age_seconds=3 * 86400))
+    deliver(server, text_message(f"anon-{run}", f"no name here {run}", age_seconds=120))
+    deliver(server, text_message(f"named-{run}", f"hi there {run}", username=f"vera_{run}", age_seconds=60))
+    page = logged_in(inbox)
+    # Then the list shows them newest first, by username or else by sender id
+    named = conversation(page, f"@vera_{run}")
+    anon = conversation(page, f"anon-{run}")
+    old = conversation(page, f"old-{run}")
+    expect(named).to_contain_text(f"hi there {run}")
+    entries = page.get_by_role("list", name="Conversations").get_by_role("button")
+    texts = entries.all_inner_texts()
+    order = [
+        next(i for i, t in enumerate(texts) if key in t)
+        for key in (f"vera_{run}", f"anon-{run}", f"old-{run}")
+    ]
+    assert order == sorted(order)
+    # each with its time, an unanswered marker, and whether the reply window is open
+    expect(named.locator("time")).to_have_count(1)
+    expect(named).to_contain_text("Unanswered")
+    expect(named).to_contain_text("Window open until")
+    expect(anon).to_contain_text(f"no name here {run}")
+    expect(old).to_contain_text("Window closed")
+    screenshot(page, "conversations", tmp_path)
+
+
+def test_more_loads_the_next_page_of_conversations(inbox: Watched, server: DevServer) -> None:
+    run = run_id()
+    # Given more conversations than one page holds (50), the oldest of them written first
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(
+                lambda n: deliver(
+                    server, text_message(f"page-{run}-{n:02d}", f"n{n}", age_seconds=40 * 86400 - n)
+                ),
+                range(52),
+            )
+        )
+    page = logged_in(inbox)
+    first = conversation(page, f"page-{run}-51")
+    # Then the newest are not all on the first page, and More brings the rest
+    expect(page.get_by_role("list", name="Conversations").get_by_role("listitem").first).to_be_visible()
+    expect(conversation(page, f"page-{run}-00")).to_have_count(0)
+    more = page.get_by_role("button", name="More")
+    entries = page.get_by_role("list", name="Conversations").get_by_role("listitem")
+    while conversation(page, f"page-{run}-00").count() == 0:
+        shown = entries.count()
+        more.click()
+        expect(entries).not_to_have_count(shown)
+    expect(conversation(page, f"page-{run}-00")).to_have_count(1)
+    assert first.count() == 1
+
+
+# ------------------------------------------------------------------------------------ one conversation
+
+
+def test_a_thread_shows_messages_in_order_with_direction_time_source_and_media(
+    inbox: Watched, server: DevServer, fake: FakeChatrace, tmp_path: Path
+) -> None:
+    run = run_id()
+    sender = f"media-{run}"
+    cdn = f"https://{FAKE_CDN}/{run}"
+    # Given a customer who wrote text, then sent an image, a video, a voice note, a shared post and
+    # mentioned the business in a story
+    deliver(server, text_message(sender, "first, plain text", username=f"mila_{run}", age_seconds=300))
+    attachments = [
+        {"type": "image", "payload": {"url": f"{cdn}/photo.png"}},
+        {"type": "video", "payload": {"url": f"{cdn}/clip.mp4"}},
+        {"type": "audio", "payload": {"url": f"{cdn}/voice.mp4"}},
+        {"type": "share", "payload": {"url": f"{cdn}/post"}},
+        {"type": "story_mention", "payload": {"url": f"{cdn}/story"}},
+    ]
+    deliver(
+        server,
+        meta_message(sender, {"message": {"mid": f"mid-{run}", "attachments": attachments}}, age_seconds=200),
+    )
+    page = logged_in(inbox)
+    # When the conversation is opened
+    conversation(page, f"@mila_{run}").click()
+    thread = page.get_by_role("list", name="Messages")
+    items = thread.get_by_role("listitem")
+    expect(items).to_have_count(2)
+    # Then its messages are in order, told apart, each with time and source
+    expect(items.nth(0)).to_contain_text("first, plain text")
+    expect(items.nth(0)).to_contain_text("Customer")
+    expect(items.nth(0)).to_contain_text("via webhook")
+    expect(items.nth(0).locator("time")).to_have_count(1)
+    # and attachments are what they are: the image from the message's URL, players, links
+    image = items.nth(1).get_by_role("img")
+    expect(image).to_have_attribute("src", f"{cdn}/photo.png")
+    expect(items.nth(1).locator("video")).to_have_attribute("src", f"{cdn}/clip.mp4")
+    expect(items.nth(1).locator("audio")).to_have_attribute("src", f"{cdn}/voice.mp4")
+    share = items.nth(1).get_by_role("link", name=re.compile("Shared post"))
+    expect(share).to_have_attribute("href", f"{cdn}/post")
+    expect(share).to_have_attribute("rel", "noopener noreferrer")
+    expect(items.nth(1).get_by_role("link", name=re.compile("Story"))).to_have_attribute(
+        "href", f"{cdn}/story"
+    )
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    assert f"{cdn}/photo.png" in inbox.media
+    # When the operator answers with Enter (Shift+Enter made a new line)
+    box = page.get_by_role("textbox", name="Reply")
+    box.fill("Thanks!")
+    box.press("Shift+Enter")
+    box.type("Size M is in stock.")
+    box.press("Enter")
+    # Then the reply reaches Chatrace once, and shows as ours, sent
+    expect(items).to_have_count(3)
+    expect(items.nth(2)).to_contain_text("You")
+    expect(items.nth(2)).to_contain_text("Sent")
+    expect(items.nth(2)).to_contain_text("via operator")
+    sent = [s["body"]["text"] for s in fake.sent if s["contactId"] == sender]
+    assert sent == ["Thanks!\nSize M is in stock."]
+    expect(box).to_have_value("")
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect(conversation(page, f"@mila_{run}")).not_to_contain_text("Unanswered")
+    screenshot(page, "thread", tmp_path)
+
+
+def test_a_closed_window_disables_the_reply_with_the_reason(inbox: Watched, server: DevServer) -> None:
+    run = run_id()
+    deliver(server, text_message(f"late-{run}", "are you there?", age_seconds=2 * 86400))
+    page = logged_in(inbox)
+    conversation(page, f"late-{run}").click()
+    expect(page.get_by_role("list", name="Messages").get_by_role("listitem")).to_have_count(1)
+    expect(page.get_by_role("textbox", name="Reply")).to_be_disabled()
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    expect(page.get_by_text(re.compile("Reply window closed since .*24 hours")).first).to_be_visible()
+
+
+def test_a_failed_reply_shows_chatraces_reason_and_can_be_retried(
+    inbox: Watched, server: DevServer, fake: FakeChatrace
+) -> None:
+    run = run_id()
+    sender = f"retry-{run}"
+    deliver(server, text_message(sender, "price?", age_seconds=30))
+    page = logged_in(inbox)
+    conversation(page, sender).click()
+    # Given Chatrace refuses the next send
+    fake.fail("error200")
+    inbox.expect_error(r"status of 502")
+    page.get_by_role("textbox", name="Reply").fill("It is 20 EUR.")
+    page.get_by_role("button", name="Send").click()
+    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    # Then the reply shows as failed with Chatrace's reason, and a Retry
+    expect(items.nth(1)).to_contain_text("Failed: Temporary failure, try again")
+    # When it is retried
+    items.nth(1).get_by_role("button", name="Retry").click()
+    # Then the same reply is sent (no second message) and shows as sent
+    expect(items.nth(1)).to_contain_text("Sent")
+    expect(items).to_have_count(2)
+    assert [s["body"]["text"] for s in fake.sent if s["contactId"] == sender] == ["It is 20 EUR."]
