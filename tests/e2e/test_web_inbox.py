@@ -15,11 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
-from inbox import jwt_auth
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from inbox_dev.fake_chatrace import FakeChatrace
-from inbox_dev.local_aws import LOCAL_STACK_NAME
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.web_inbox_support import (
@@ -123,13 +122,12 @@ def test_a_wrong_password_says_so_and_the_right_one_logs_in_and_out(inbox: Watch
 
 def test_an_expired_token_returns_to_the_login_form(inbox: Watched) -> None:
     page = logged_in(inbox)
-    # Given a token that expired an hour ago (signed with the server's own secret)
-    expired = jwt_auth.issue_token(
-        secret=JWT_SECRET,
-        issuer=jwt_auth.issuer_for(f"/{LOCAL_STACK_NAME}"),
-        lifetime_seconds=60,
-        now=datetime.now(UTC) - timedelta(hours=1),
+    # Given the page's own token, re-signed (with the server's secret) to have expired an hour ago
+    claims = jwt.decode(
+        page.evaluate("sessionStorage.getItem('inbox.token')"), options={"verify_signature": False}
     )
+    issued = int((datetime.now(UTC) - timedelta(hours=1)).timestamp())
+    expired = jwt.encode({**claims, "iat": issued, "exp": issued + 60}, JWT_SECRET, algorithm="HS256")
     inbox.expect_error(r"status of 401")
     page.evaluate("token => sessionStorage.setItem('inbox.token', token)", expired)
     # When the page next talks to the API (its periodic refresh)
