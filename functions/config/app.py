@@ -76,6 +76,11 @@ def reply(sender_id: str) -> Response[str]:
     return to_response(api.reply(request(), sender_id, now=datetime.now(UTC)))
 
 
+@app.get("/instagram/conversations/<sender_id>/export")
+def export_conversation(sender_id: str) -> Response[str]:
+    return to_response(api.export_conversation(request(), sender_id, now=datetime.now(UTC)))
+
+
 @app.get("/inbox")
 def inbox_page() -> Response[str]:
     return to_response(web_inbox.serve(web_inbox.PAGE, request().headers))

@@ -16,6 +16,7 @@ ROUTES = {
     ("POST", "/instagram/unrecognized/{id}/replay"),
     ("GET", "/instagram/conversations"),
     ("POST", "/instagram/conversations/{senderId}/reply"),
+    ("GET", "/instagram/conversations/{senderId}/export"),
     ("GET", "/inbox"),
     ("GET", "/inbox/{asset}"),
 }

@@ -61,7 +61,8 @@ class Reply:
         self.status: int = result["statusCode"]
         self.headers: dict[str, str] = result.get("headers") or {}
         self.text: str = result.get("body") or ""
-        self.body: Any = json.loads(self.text) if self.text else None
+        csv = self.headers.get("Content-Type", "").startswith("text/csv")
+        self.body: Any = json.loads(self.text) if self.text and not csv else None
 
     def __repr__(self) -> str:
         return f"Reply({self.status}, {self.text[:300]})"

@@ -16,7 +16,7 @@ when it reaches :data:`MAX_PAGE_BYTES`, so a hundred large kept bodies never exc
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
@@ -35,6 +35,11 @@ MAX_PAGE_BYTES = 2 * 1024 * 1024
 """What one page may hold (as stored): Lambda answers at most 6 MB, and JSON escaping can double
 a kept body. A page that reaches it ends early, with a cursor, so 100 large bodies never fail."""
 Index = Literal["gsi1", "gsi2"]
+
+
+def sort_key_of(item: Item, index: Index) -> str:
+    """The item's position in ``index`` (``<timestamp>#<messageId>``), as a cursor holds it."""
+    return _s(item, f"{index}sk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,43 @@ class MessageReader:
             raise read_unavailable(exc) from exc
         item = found.get("Item")
         return kept_body_from_item(cast(Item, item)) if item else None
+
+    def newest(
+        self, index: Index, partition: str, *, before: str | None, max_items: int, page_size: int = 200
+    ) -> Iterator[Item]:
+        """At most ``max_items`` items of one index partition, newest first, strictly before ``before``:
+        a bounded read (each Query asks for no more than is still allowed) for search and export."""
+        names = {"#pk": f"{index}pk"}
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        condition = "#pk = :pk"
+        if before is not None:
+            condition += " AND #sk < :before"
+            names["#sk"] = f"{index}sk"
+            values[":before"] = {"S": before}
+        read = 0
+        start: dict[str, Any] | None = None
+        while read < max_items:
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": index,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ScanIndexForward": False,
+                "Limit": min(page_size, max_items - read),
+            }
+            if start is not None:
+                request["ExclusiveStartKey"] = start
+            try:
+                answer = self._client.query(**request)
+            except (ClientError, BotoCoreError) as exc:
+                raise read_unavailable(exc) from exc
+            for item in cast(list[Item], answer.get("Items", [])):
+                read += 1
+                yield item
+            start = cast(dict[str, Any] | None, answer.get("LastEvaluatedKey"))
+            if not start:
+                return
 
     def _newest_first(
         self,

@@ -2,7 +2,8 @@
 
 Query parameters are validated with pydantic: ``limit`` 1 to 100 (default 50), ``cursor`` as handed out
 in ``nextCursor``, ``since`` ISO-8601 with any offset (without one it is UTC), ``senderId`` for one
-conversation; an unknown parameter is a 400 too (a misspelt ``senderID`` must not silently list
+conversation, ``q`` to search (:mod:`inbox.search`: a bounded window, never a Scan); an unknown
+parameter is a 400 too (a misspelt ``senderID`` must not silently list
 everything).
 
 Replay runs a kept body through today's reading, normalizer and field map, then the one write
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from inbox import delivery
+from inbox import delivery, search
 from inbox.errors import DuplicateKey, InvalidRequest, NotFound, RejectedDelivery
 from inbox.http import Answer
 from inbox.ingest import store_messages
@@ -63,6 +64,7 @@ class _ListingQuery(BaseModel):
 
 class MessagesQuery(_ListingQuery):
     senderId: str | None = Field(None, min_length=1, max_length=256)
+    q: str | None = Field(None, min_length=1, max_length=search.MAX_QUERY_CHARS)
 
 
 class UnrecognizedQuery(_ListingQuery):
@@ -71,6 +73,8 @@ class UnrecognizedQuery(_ListingQuery):
 
 def list_messages(query: Mapping[str, str], reader: MessageReader) -> Answer:
     params = validated(MessagesQuery, query)
+    if params.q is not None:
+        return search_messages(params, reader)
     listing = "messages" if params.senderId is None else "sender"
     before = (
         decode_cursor(params.cursor, listing=listing, sender_id=params.senderId) if params.cursor else None
@@ -85,6 +89,33 @@ def list_messages(query: Mapping[str, str], reader: MessageReader) -> Answer:
             "messages": [message.to_json() for message in page.items],
             "count": len(page.items),
             "nextCursor": next_cursor,
+        },
+    )
+
+
+def search_messages(params: MessagesQuery, reader: MessageReader) -> Answer:
+    """``q``: a bounded search (see :mod:`inbox.search` for why it never Scans)."""
+    q = params.q or ""
+    if not search.terms(q):
+        raise InvalidRequest("q: must hold a word to look for", field="q")
+    cursor = params.cursor
+    before = decode_cursor(cursor, listing=search.LISTING, sender_id=params.senderId) if cursor else None
+    found = search.search(
+        reader, q, sender_id=params.senderId, since=params.since, limit=params.limit, before=before
+    )
+    last = found.last_sort_key
+    return Answer(
+        200,
+        {
+            "messages": [message.to_json() for message in found.messages],
+            "count": len(found.messages),
+            "nextCursor": encode_cursor(search.LISTING, last, sender_id=params.senderId) if last else None,
+            "search": {
+                "q": q,
+                "scanned": found.scanned,
+                "window": search.SEARCH_WINDOW,
+                "complete": last is None,
+            },
         },
     )
 

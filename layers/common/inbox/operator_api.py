@@ -24,7 +24,16 @@ from datetime import datetime
 
 import httpx
 
-from inbox import config_api, conversations, delivery, jwt_auth, messages_api, operator_login, replies
+from inbox import (
+    config_api,
+    conversations,
+    delivery,
+    export,
+    jwt_auth,
+    messages_api,
+    operator_login,
+    replies,
+)
 from inbox.config_api import ConfigUpdate, ParameterWriter
 from inbox.conversations import ConversationReader
 from inbox.errors import (
@@ -136,6 +145,11 @@ class OperatorApi:
     def list_conversations(self, request: OperatorRequest, *, now: datetime) -> Answer:
         return self._run(
             request, lambda _: conversations.list_conversations(request.query, self.conversations, now=now)
+        )
+
+    def export_conversation(self, request: OperatorRequest, sender_id: str, *, now: datetime) -> Answer:
+        return self._run(
+            request, lambda _: export.export_conversation(sender_id, request.query, self.reader, now=now)
         )
 
     def reply(self, request: OperatorRequest, sender_id: str, *, now: datetime) -> Answer:
