@@ -7,6 +7,7 @@ fails on any console error or any request to another origin (see web_inbox_suppo
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -296,3 +297,124 @@ def test_a_failed_reply_shows_chatraces_reason_and_can_be_retried(
     expect(items.nth(1)).to_contain_text("Sent")
     expect(items).to_have_count(2)
     assert [s["body"]["text"] for s in fake.sent if s["contactId"] == sender] == ["It is 20 EUR."]
+
+
+# ------------------------------------------------------------------------------------ search, export
+
+
+def test_search_finds_a_message_by_word_and_by_sender_and_opens_it(inbox: Watched, server: DevServer) -> None:
+    run = run_id()
+    deliver(server, text_message(f"s-{run}", f"do you have the zebra{run} scarf?", username=f"sasha_{run}"))
+    deliver(server, text_message(f"t-{run}", "something else", username=f"tom_{run}"))
+    page = logged_in(inbox)
+    search = page.get_by_role("searchbox", name="Search")
+    results = page.get_by_role("list", name="Search results")
+    # When searching a word of the text
+    search.fill(f"ZEBRA{run}")
+    search.press("Enter")
+    # Then the message is found (and only it)
+    expect(results.get_by_role("listitem")).to_have_count(1)
+    expect(results).to_contain_text(f"@sasha_{run}")
+    # When searching by the sender's username
+    search.fill(f"@tom_{run}")
+    search.press("Enter")
+    expect(results.get_by_role("listitem")).to_have_count(1)
+    expect(results).to_contain_text("something else")
+    # And opening the result shows that conversation
+    results.get_by_role("button").click()
+    expect(page.get_by_role("heading", name=f"@tom_{run}")).to_be_visible()
+    expect(page.get_by_role("list", name="Messages")).to_contain_text("something else")
+
+
+def test_a_conversation_exports_as_csv_and_json(inbox: Watched, server: DevServer) -> None:
+    run = run_id()
+    sender = f"x-{run}"
+    deliver(server, text_message(sender, "=1+1 Привет", username=f"xena_{run}", age_seconds=20))
+    deliver(server, text_message(sender, "second", age_seconds=10))
+    page = logged_in(inbox)
+    conversation(page, f"@xena_{run}").click()
+    expect(page.get_by_role("list", name="Messages").get_by_role("listitem")).to_have_count(2)
+    # When the operator exports the conversation as CSV, then as JSON
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="Export CSV").click()
+    with page.expect_download() as json_download:
+        page.get_by_role("button", name="Export JSON").click()
+    # Then the files are named after the conversation, the CSV with a BOM and the formula defused
+    csv_file = csv_download.value
+    assert re.fullmatch(rf"conversation-{sender}-\d{{8}}\.csv", csv_file.suggested_filename)
+    raw = Path(csv_file.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "'=1+1 Привет" in raw.decode("utf-8")
+    exported = json.loads(Path(json_download.value.path()).read_text(encoding="utf-8"))
+    assert [m["text"] for m in exported["messages"]] == ["=1+1 Привет", "second"]
+
+
+# ------------------------------------------------------------------------------------ unreadable, setup
+
+
+def test_an_unreadable_body_is_shown_and_replayed_after_a_field_map_change(
+    inbox: Watched, server: DevServer
+) -> None:
+    run = run_id()
+    # Given a body no adapter knows (kept as unrecognized)
+    answer = deliver(server, {"payload": {"contact": {"id": f"fm-{run}"}, "msg": f"kept text {run}"}})
+    assert answer["status"] == "unrecognized"
+    page = logged_in(inbox)
+    # When the operator looks at what could not be read
+    page.get_by_role("button", name="Unreadable").click()
+    kept = (
+        page.get_by_role("list", name="Unreadable deliveries")
+        .get_by_role("listitem")
+        .filter(has_text=f"kept text {run}")
+    )
+    expect(kept).to_have_count(1)
+    # and, after a field map that knows the body (the existing API), replays it
+    token = page.evaluate("sessionStorage.getItem('inbox.token')")
+    field_map = {"fieldMap": {"senderId": ["payload.contact.id"], "text": ["payload.msg"]}}
+    put = httpx.put(
+        f"{server.base_url}/instagram/config",
+        json=field_map,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert put.status_code == 200, put.text
+    kept.get_by_role("button", name="Replay").click()
+    # Then its message is stored, and its conversation is in the inbox
+    expect(kept).to_contain_text("Replayed: stored, 1 message(s).")
+    page.get_by_role("button", name="Inbox").click()
+    expect(conversation(page, f"fm-{run}")).to_contain_text(f"kept text {run}")
+
+
+def test_the_setup_view_shows_checks_polling_and_token_health_read_only(
+    inbox: Watched, tmp_path: Path
+) -> None:
+    page = logged_in(inbox)
+    page.get_by_role("button", name="Setup").click()
+    setup = page.locator("#setup")
+    expect(setup).to_contain_text("Webhook URL")
+    expect(setup).to_contain_text("/instagram/webhook")
+    expect(setup).to_contain_text("Check webhookSecret")
+    expect(setup).to_contain_text("Polling")
+    expect(setup).to_contain_text("Chatrace token health")
+    expect(setup).to_contain_text("Secret chatraceToken")
+    expect(page.get_by_role("region", name="Setup").get_by_role("textbox")).to_have_count(0)
+    screenshot(page, "setup", tmp_path)
+
+
+# ------------------------------------------------------------------------------------ live updates
+
+
+def test_new_messages_appear_without_reloading(inbox: Watched, server: DevServer) -> None:
+    run = run_id()
+    deliver(server, text_message(f"live-{run}", "first", age_seconds=5))
+    page = logged_in(inbox)
+    conversation(page, f"live-{run}").click()
+    thread = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    expect(thread).to_have_count(1)
+    # When the open conversation's customer writes again, and a new customer writes
+    deliver(server, text_message(f"live-{run}", f"second {run}"))
+    deliver(server, text_message(f"new-{run}", f"I am new {run}"))
+    # Then both show up without a reload (the page polls every few seconds while visible)
+    expect(thread).to_have_count(2, timeout=20_000)
+    expect(thread.nth(1)).to_contain_text(f"second {run}")
+    expect(conversation(page, f"new-{run}")).to_contain_text(f"I am new {run}", timeout=20_000)
