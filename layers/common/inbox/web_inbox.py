@@ -9,8 +9,8 @@ JSON API, with the token kept in ``sessionStorage``. Each answer carries:
   only to this origin; images and players only from http(s) URLs (the customers' CDN links);
 - ``Cache-Control: no-cache`` with a strong ``ETag``: the browser revalidates every load (a deploy
   is seen at once) and an unchanged file costs a 304 without a body;
-- ``Referrer-Policy: no-referrer`` (customer links never learn
-  the inbox's URL) and ``X-Frame-Options: DENY`` (with ``frame-ancestors 'none'``); ``X-Content-Type-Options: nosniff``
+- ``Referrer-Policy: no-referrer`` (customer links never learn the inbox's URL) and
+  ``X-Frame-Options: DENY`` (with ``frame-ancestors 'none'``); ``X-Content-Type-Options: nosniff``
   comes with every answer (:data:`inbox.http.SECURITY_HEADERS`).
 
 Only the files listed in :data:`ASSETS` are served: an asset name is looked up, never joined to a path.
