@@ -247,7 +247,7 @@ def test_huge_strings_are_handled() -> None:
     )
     message = result.messages[0]
     assert message.text == huge
-    assert message.messageId == huge  # kept as given: the store refuses it (tests/security/test_ids.py)
+    assert message.messageId == huge  # kept as given: the store refuses it (tests/security/test_id_limits.py)
     assert message.timestamp == format_datetime(RECEIVED_AT)
 
 
