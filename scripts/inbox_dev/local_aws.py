@@ -41,11 +41,18 @@ PARAMETER_VARIABLES: Mapping[str, str] = {
     "INBOX_CHATRACE_API_URL": "ChatraceApiUrl",
     "INBOX_POLL_INTERVAL_SECONDS": "PollIntervalSeconds",
     "INBOX_POLLING_ENABLED": "PollingEnabled",
+    "INBOX_ALLOW_UNAUTHENTICATED_WEBHOOK": "AllowUnauthenticatedWebhook",
 }
 
 # The loopback addresses the fake Chatrace serves on: a local run adds them to ChatraceAllowedHosts
 # (the template refuses them in a deployed stack), so replies and polls may go to it over http.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+# What every local stack (`make dev`, `make sam-local`, the tests) differs in from a deployed one
+# unless told otherwise: a webhook that takes deliveries while no secret is set, so the seed's
+# curl works at once. INBOX_ALLOW_UNAUTHENTICATED_WEBHOOK=false tries the deployed default.
+LOCAL_PARAMETER_DEFAULTS: Mapping[str, str] = {"AllowUnauthenticatedWebhook": "true"}
+_BOOLEAN_PARAMETERS = ("PollingEnabled", "AllowUnauthenticatedWebhook")
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -85,9 +92,10 @@ def parameter_overrides_from_env(environ: Mapping[str, str] = os.environ) -> dic
         for variable, parameter in PARAMETER_VARIABLES.items()
         if environ.get(variable, "").strip()
     }
-    if "PollingEnabled" in overrides:  # the template allows only "true" / "false"
-        enabled = overrides["PollingEnabled"].lower() in ("true", "1", "yes", "on")
-        overrides["PollingEnabled"] = "true" if enabled else "false"
+    for name in _BOOLEAN_PARAMETERS:  # the template allows only "true" / "false"
+        if name in overrides:
+            enabled = overrides[name].lower() in ("true", "1", "yes", "on")
+            overrides[name] = "true" if enabled else "false"
     return overrides
 
 
@@ -103,11 +111,16 @@ def provision(
 
     ``secrets`` maps secret names below the prefix to values; by default they come from the
     INBOX_* environment variables that are set. ``extra_secrets`` are seeded on top (the dev
-    server's operator login: see ``inbox_dev.secrets.dev_operator``).
+    server's operator login: see ``inbox_dev.secrets.dev_operator``). ``parameter_overrides`` go on
+    top of :data:`LOCAL_PARAMETER_DEFAULTS`.
     """
     template = cfn.load_template(template_path)
     region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-    overrides = {"ChatraceAllowedHosts": _with_loopback(template), **(parameter_overrides or {})}
+    overrides = {
+        "ChatraceAllowedHosts": _with_loopback(template),
+        **LOCAL_PARAMETER_DEFAULTS,
+        **(parameter_overrides or {}),
+    }
     base = cfn.Context.for_template(template, stack_name=stack_name, region=region, overrides=overrides)
     tables = cfn.table_definitions(template, base)
     table_names = {table.logical_id: table.name for table in tables}

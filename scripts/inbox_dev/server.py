@@ -23,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from inbox.settings import CHATRACE_TOKEN, WEBHOOK_SECRET
+from inbox.http import SECURITY_HEADERS
+from inbox.settings import CHATRACE_TOKEN, META_APP_SECRET, WEBHOOK_SECRET
+from inbox.webhook_auth import protection
 
 from inbox_dev import cfn, console
 from inbox_dev.events import http_api_event, scheduled_event
@@ -249,11 +251,11 @@ def banner(api: LocalApi, base_url: str, operator: DevOperator | None = None) ->
     for consumer in api.stream_consumers:
         bus = consumer.spec.environment.get("EVENT_BUS_NAME")
         lines.append(f"Events: new inbound messages → {consumer.name} → bus {bus} ([event] lines)")
-    lines += ["", "Settings (from the environment; unset = that check is off):"]
+    lines += ["", "Settings (from the environment):"]
     for variable, name in SECRET_VARIABLES.items():
         state = "set" if name in api.stack.seeded_secrets else "not set"
         lines.append(f"  {variable:<26} {state:<8} ({api.stack.settings_prefix}/{name})")
-    lines += ["", *polling_lines(api.stack)]
+    lines += [*webhook_lines(api.stack), "", *polling_lines(api.stack)]
     secret_header = (
         ' -H "X-Webhook-Secret: $INBOX_WEBHOOK_SECRET"' if WEBHOOK_SECRET in api.stack.seeded_secrets else ""
     )
@@ -272,6 +274,27 @@ def banner(api: LocalApi, base_url: str, operator: DevOperator | None = None) ->
     if operator is not None:
         lines += [*banner_lines(operator, base_url), ""]
     return "\n".join(lines)
+
+
+def webhook_lines(stack: LocalStack) -> list[str]:
+    """How the webhook treats deliveries: the rule the deployed webhook applies, with these settings."""
+    state = protection(
+        webhook_secret=WEBHOOK_SECRET in stack.seeded_secrets,
+        meta_app_secret=META_APP_SECRET in stack.seeded_secrets,
+        allow_unauthenticated=stack.context.parameters.get("AllowUnauthenticatedWebhook") == "true",
+    )
+    return {
+        "checked": ["Webhook: checked — every delivery must carry the secret or Meta's signature"],
+        "open": [
+            "Webhook: OPEN — no secret set, anyone may deliver (dev only: AllowUnauthenticatedWebhook=true;",
+            "  a deployed stack answers 503 until `make secrets` sets one;",
+            "  INBOX_ALLOW_UNAUTHENTICATED_WEBHOOK=false tries that here)",
+        ],
+        "closed": [
+            "Webhook: CLOSED — no secret set: every delivery is answered 503 'webhook authentication is not",
+            "  configured' (set INBOX_WEBHOOK_SECRET, or leave INBOX_ALLOW_UNAUTHENTICATED_WEBHOOK unset)",
+        ],
+    }[state]
 
 
 def polling_lines(stack: LocalStack) -> list[str]:

@@ -357,6 +357,7 @@ def test_a_functions_environment_is_globals_merged_with_its_own(
         "TABLE_NAME": "inbox-test-messages",
         "SETTINGS_PREFIX": "/inbox-test",
         "UNRECOGNIZED_TTL_DAYS": "30",
+        "ALLOW_UNAUTHENTICATED_WEBHOOK": "false",
         "AWS_ENDPOINT_URL": "",
         "AWS_ENDPOINT_URL_DYNAMODB": "",
     }

@@ -295,6 +295,7 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "ApiThrottlingBurstLimit": 200,
         "WebhookReservedConcurrency": 25,
         "DeliveryGapAlarmThreshold": 1,
+        "AllowUnauthenticatedWebhook": "false",
     }
     assert template["Parameters"]["PollingEnabled"]["AllowedValues"] == ["true", "false"]
 

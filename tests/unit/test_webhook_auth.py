@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from inbox.errors import RejectedDelivery
-from inbox.webhook_auth import authenticate, meta_handshake, signature_for
+from inbox.webhook_auth import authenticate, meta_handshake, protection, signature_for
 
 RAW = b'{"senderId": "1", "text": "hi"}'
 SECRET = "s3cret-value"
@@ -18,8 +18,37 @@ def rejected(**kwargs: object) -> RejectedDelivery:
     return caught.value
 
 
-def test_nothing_configured_means_no_check() -> None:
-    assert authenticate(RAW, {}, {}, webhook_secret=None, meta_app_secret=None) == "none"
+def test_nothing_configured_is_open_only_when_the_stack_allows_it() -> None:
+    open_hook = authenticate(
+        RAW, {}, {}, webhook_secret=None, meta_app_secret=None, allow_unauthenticated=True
+    )
+    assert open_hook == "none"
+
+
+@pytest.mark.parametrize("allow", [{}, {"allow_unauthenticated": False}], ids=["default", "false"])
+def test_nothing_configured_is_closed_by_default(allow: dict[str, bool]) -> None:
+    with pytest.raises(RejectedDelivery) as caught:
+        authenticate(
+            RAW, {"x-webhook-secret": "anything"}, {}, webhook_secret=None, meta_app_secret=None, **allow
+        )
+    assert (caught.value.status_code, caught.value.reason) == (
+        503,
+        "webhook authentication is not configured",
+    )
+    assert not caught.value.keep_raw
+
+
+@pytest.mark.parametrize(
+    ("secret", "app_secret", "allow", "state"),
+    [
+        (True, False, False, "checked"),
+        (False, True, True, "checked"),
+        (False, False, True, "open"),
+        (False, False, False, "closed"),
+    ],
+)
+def test_protection(secret: bool, app_secret: bool, allow: bool, state: str) -> None:
+    assert protection(webhook_secret=secret, meta_app_secret=app_secret, allow_unauthenticated=allow) == state
 
 
 def test_shared_secret_in_header_passes() -> None:

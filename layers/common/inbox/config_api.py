@@ -55,6 +55,7 @@ from inbox.settings import (
     polling_enabled,
     read_field_map,
 )
+from inbox.webhook_auth import protection
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
@@ -120,6 +121,12 @@ def config_view(
         "accountId": account_id,
         "webhook": {
             "url": base_url + WEBHOOK_PATH,
+            "authentication": protection(
+                webhook_secret=settings.is_set(WEBHOOK_SECRET),
+                meta_app_secret=settings.is_set(META_APP_SECRET),
+                allow_unauthenticated=env.allow_unauthenticated_webhook,
+            ),
+            "allowUnauthenticated": env.allow_unauthenticated_webhook,
             "checks": {
                 "webhookSecret": settings.is_set(WEBHOOK_SECRET),
                 "metaSignature": settings.is_set(META_APP_SECRET),

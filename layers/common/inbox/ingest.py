@@ -3,7 +3,8 @@
 Answers follow the public contract: 200 stored/duplicate/ignored with the messages, 202 when no
 adapter recognized the body (kept whole), 400/415 for bodies that cannot be read (kept, with the
 reason), 401 for failed checks, 413 for oversized bodies, 503 with Retry-After when settings or
-DynamoDB are unavailable — so a sender retries and nothing is acknowledged that was not stored.
+DynamoDB are unavailable — so a sender retries and nothing is acknowledged that was not stored —
+and 503 without Retry-After while no webhook check is configured (webhook_auth.NOT_CONFIGURED).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def receive_delivery(
             request.query,
             webhook_secret=settings.get(WEBHOOK_SECRET),
             meta_app_secret=settings.get(META_APP_SECRET),
+            allow_unauthenticated=env.allow_unauthenticated_webhook,
         )
         parsed = delivery.parse_delivery(raw, request.headers.get("content-type"))
         return _store_delivery(parsed, auth, settings, store=store, env=env, now=now, request=request)

@@ -105,6 +105,7 @@ REJECTION_REASONS: dict[int, str] = {
     401: "unauthorized",
     413: "too-large",
     415: "unsupported-media-type",
+    503: "auth-not-configured",  # the only 503 a RejectedDelivery carries (webhook_auth.NOT_CONFIGURED)
 }
 """RejectedDeliveries' ``reason`` dimension by HTTP status: a short fixed set (anything else is
 ``other``); the free-text reason stays in the ``delivery rejected`` log line."""

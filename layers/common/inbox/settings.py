@@ -76,6 +76,8 @@ class FunctionEnvironment:
     unrecognized_ttl_days: int = 30
     max_body_bytes: int = 256 * 1024
     chatrace_allowed_hosts: tuple[str, ...] = DEFAULT_CHATRACE_ALLOWED_HOSTS
+    allow_unauthenticated_webhook: bool = False
+    """The stack parameter AllowUnauthenticatedWebhook; anything but "true" keeps the webhook closed."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> FunctionEnvironment:
@@ -92,9 +94,18 @@ class FunctionEnvironment:
             for name, variable, default, low, high in _NUMBERS
         }
         hosts = _allowed_hosts(environ, problems)
+        allow = environ.get("ALLOW_UNAUTHENTICATED_WEBHOOK", "false").strip().lower()
+        if allow not in ("true", "false", ""):
+            problems.append(f"ALLOW_UNAUTHENTICATED_WEBHOOK must be true or false, not {allow!r}")
         if problems:
             raise ValueError("invalid function environment: " + "; ".join(problems))
-        return cls(table_name=table_name, settings_prefix=prefix, chatrace_allowed_hosts=hosts, **numbers)
+        return cls(
+            table_name=table_name,
+            settings_prefix=prefix,
+            chatrace_allowed_hosts=hosts,
+            allow_unauthenticated_webhook=allow == "true",
+            **numbers,
+        )
 
 
 _PREFIX = re.compile(r"/[\w.\-/]+")

@@ -5,6 +5,10 @@ or ``?token=``, for Chatrace's External Request) and Meta's ``X-Hub-Signature-25
 body (for operators who connect their own Meta app). A credential that is presented and wrong is
 refused even when another one is right; with checks configured, a delivery that proves nothing is
 refused. Header names arrive lower-cased from API Gateway HTTP APIs.
+
+With neither secret set the webhook is *closed*: 503 :data:`NOT_CONFIGURED` (no ``Retry-After``:
+it is a setup state, not an outage — nothing is kept, the sender's own retries get through once a
+secret is set), unless the stack says ``AllowUnauthenticatedWebhook=true`` (*open*; `make dev`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ from typing import Literal
 from inbox.errors import RejectedDelivery
 
 AuthMethod = Literal["webhook-secret", "meta-signature", "none"]
+Protection = Literal["checked", "open", "closed"]
+"""checked: a secret is set and every delivery must prove it; open: none set, anyone may deliver
+(AllowUnauthenticatedWebhook=true); closed: none set, every delivery is answered 503."""
+
+NOT_CONFIGURED = "webhook authentication is not configured"
 
 SECRET_HEADER = "x-webhook-secret"  # noqa: S105 - a header name
 SECRET_QUERY = "token"  # noqa: S105 - a query parameter name
@@ -30,9 +39,18 @@ def authenticate(
     *,
     webhook_secret: str | None,
     meta_app_secret: str | None,
+    allow_unauthenticated: bool = False,
 ) -> AuthMethod:
-    """Which configured check this delivery passed; raises RejectedDelivery(401) otherwise."""
-    if webhook_secret is None and meta_app_secret is None:
+    """Which configured check this delivery passed; raises RejectedDelivery(401) otherwise, and
+    RejectedDelivery(503) on a closed webhook."""
+    state = protection(
+        webhook_secret=webhook_secret is not None,
+        meta_app_secret=meta_app_secret is not None,
+        allow_unauthenticated=allow_unauthenticated,
+    )
+    if state == "closed":
+        raise RejectedDelivery(503, NOT_CONFIGURED)
+    if state == "open":
         return "none"
     passed: AuthMethod | None = None
     if webhook_secret is not None:
@@ -50,6 +68,14 @@ def authenticate(
     if passed is None:
         raise RejectedDelivery(401, _missing_credentials_reason(webhook_secret, meta_app_secret))
     return passed
+
+
+def protection(*, webhook_secret: bool, meta_app_secret: bool, allow_unauthenticated: bool) -> Protection:
+    """How the webhook treats deliveries, from which secrets are set: the one rule the webhook
+    enforces and the config view and the dev banner show."""
+    if webhook_secret or meta_app_secret:
+        return "checked"
+    return "open" if allow_unauthenticated else "closed"
 
 
 def meta_handshake(query: Mapping[str, str], *, verify_token: str | None) -> str:
