@@ -304,6 +304,8 @@ def test_config_shows_the_setup_without_secret_values(call: Call, token: str, st
     assert body["accountId"] == "1234"
     assert body["webhook"] == {
         "url": "http://localhost:3000/instagram/webhook",
+        "authentication": "open",  # local stacks run with AllowUnauthenticatedWebhook=true
+        "allowUnauthenticated": True,
         "checks": {"webhookSecret": False, "metaSignature": False, "metaVerifyToken": False},
     }
     assert body["polling"]["enabled"] is False
