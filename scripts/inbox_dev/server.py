@@ -23,7 +23,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from inbox.http import SECURITY_HEADERS
 from inbox.settings import CHATRACE_TOKEN, META_APP_SECRET, WEBHOOK_SECRET
 from inbox.webhook_auth import protection
 
