@@ -418,3 +418,31 @@ def test_new_messages_appear_without_reloading(inbox: Watched, server: DevServer
     expect(thread).to_have_count(2, timeout=20_000)
     expect(thread.nth(1)).to_contain_text(f"second {run}")
     expect(conversation(page, f"new-{run}")).to_contain_text(f"I am new {run}", timeout=20_000)
+
+
+# ------------------------------------------------------------------------------------ reactions
+
+
+def test_a_reaction_shows_on_the_message_it_reacts_to_and_is_no_new_message(
+    inbox: Watched, server: DevServer
+) -> None:
+    run = run_id()
+    sender = f"react-{run}"
+    deliver(
+        server,
+        meta_message(sender, {"message": {"mid": f"m-{run}", "text": "Here is my order"}}, age_seconds=60),
+    )
+    page = logged_in(inbox)
+    entry = conversation(page, sender)
+    expect(entry).to_contain_text("Here is my order")
+    # When the customer reacts to that message (and Meta delivers the reaction twice)
+    react = {"reaction": {"mid": f"m-{run}", "action": "react", "reaction": "love", "emoji": "😍"}}
+    for _ in range(2):
+        answer = deliver(server, meta_message(sender, react, age_seconds=30))
+        assert answer["status"] == "ignored"
+    entry.click()
+    thread = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    # Then the thread shows it once, on that message, and no message was added
+    expect(thread).to_have_count(1)
+    expect(thread.nth(0).get_by_label("Reactions")).to_have_text("😍")
+    expect(entry).to_contain_text("Here is my order")

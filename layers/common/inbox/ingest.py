@@ -24,7 +24,7 @@ from inbox.errors import (
     StoreUnavailable,
 )
 from inbox.http import Answer, unavailable
-from inbox.models import NormalizedMessage
+from inbox.models import NormalizedMessage, Reaction
 from inbox.normalize import normalize
 from inbox.observability import MetricName, count_rejected_delivery, logger, metrics, text_preview
 from inbox.settings import (
@@ -141,6 +141,9 @@ def _store_delivery(
     if len(result.messages) > MAX_MESSAGES:
         too_many = f"delivery carries {len(result.messages)} messages; the limit is {MAX_MESSAGES}"
         raise RejectedDelivery(413, too_many, keep_raw=True)
+    if len(result.reactions) > MAX_MESSAGES:
+        too_many = f"delivery carries {len(result.reactions)} reactions; the limit is {MAX_MESSAGES}"
+        raise RejectedDelivery(413, too_many, keep_raw=True)
 
     status, answered = store_messages(result.messages, store)
     refused = [item["error"] for item in answered if item["status"] == "rejected"]
@@ -150,10 +153,15 @@ def _store_delivery(
         keep(f"{len(refused)} of {len(answered)} messages refused: {refused[0]}", unrecognized=False)
     if result.unrecognizedParts:
         keep("partly unrecognized")
+    reactions = store_reactions(result.reactions, store)
+    if any(item["status"] == "unknown message" for item in reactions):
+        keep("reaction to a message not stored (yet): replay it once the message is in", unrecognized=False)
     if status == "ignored":
         metrics.add_metric(name=MetricName.IGNORED_DELIVERIES, unit="Count", value=1)
     logger.info("delivery received", extra={**delivery_log, "outcome": status, "messages": len(answered)})
-    return Answer(200, {"status": status, "messages": answered})
+    return Answer(
+        200, {"status": status, "messages": answered, **({"reactions": reactions} if reactions else {})}
+    )
 
 
 def store_messages(
@@ -166,6 +174,23 @@ def store_messages(
     """
     answered = [_store_message(message, store, log_fields) for message in messages]
     return _overall_status([item["status"] for item in answered]), answered
+
+
+def store_reactions(reactions: Sequence[Reaction], store: MessageStore) -> list[dict[str, Any]]:
+    """Keep each reaction on its message (``store.keep_reaction``); each one's answer with its outcome.
+
+    Shared by the webhook and the replay: a reaction to a message not (yet) stored is answered
+    ``unknown message``, and the webhook keeps the body so it can be replayed once the message is in.
+    """
+    answered = []
+    for reaction in reactions:
+        outcome = store.keep_reaction(reaction)
+        logger.info(
+            "reaction " + outcome,
+            extra={"senderId": reaction.senderId, "messageId": reaction.messageId, "action": reaction.action},
+        )
+        answered.append({**reaction.to_json(), "status": outcome})
+    return answered
 
 
 def _store_message(

@@ -23,8 +23,15 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from inbox.models import Attachment, NormalizedMessage, ReplyStatus, Source
-from inbox.store import MESSAGES_PARTITION, RAW_PARTITION, dynamodb_client, item_text, read_unavailable
+from inbox.models import Attachment, NormalizedMessage, Reaction, ReplyStatus, Source
+from inbox.store import (
+    MESSAGES_PARTITION,
+    RAW_PARTITION,
+    REACTION_PREFIX,
+    dynamodb_client,
+    item_text,
+    read_unavailable,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -241,7 +248,28 @@ def message_from_item(item: Item) -> NormalizedMessage:
         status=cast(ReplyStatus | None, item_text(item, "status")),
         error=item_text(item, "error"),
         claimedTimestamp=item_text(item, "claimedTimestamp"),
+        reactions=reactions_of(item),
     )
+
+
+def reactions_of(item: Item) -> tuple[Reaction, ...]:
+    """The reactions kept on a message item (``store.keep_reaction``), oldest first; removals left out."""
+    found = []
+    for name, value in item.items():
+        fields = value.get("M") if name.startswith(REACTION_PREFIX) and isinstance(value, dict) else None
+        if not isinstance(fields, dict) or item_text(fields, "action") != "react":
+            continue
+        found.append(
+            Reaction(
+                messageId=_s(item, "messageId"),
+                senderId=name.removeprefix(REACTION_PREFIX),
+                action="react",
+                reaction=item_text(fields, "reaction"),
+                emoji=item_text(fields, "emoji"),
+                timestamp=_s(fields, "at"),
+            )
+        )
+    return tuple(sorted(found, key=lambda r: r.timestamp))
 
 
 def kept_body_from_item(item: Item) -> KeptBody:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from inbox import delivery, search
 from inbox.errors import DuplicateKey, InvalidRequest, NotFound, RejectedDelivery
 from inbox.http import Answer
-from inbox.ingest import store_messages
+from inbox.ingest import store_messages, store_reactions
 from inbox.message_reader import MessageReader
 from inbox.normalize import normalize
 from inbox.observability import logger
@@ -158,11 +158,13 @@ def replay(raw_id: str, *, reader: MessageReader, store: MessageStore, settings:
     if not result.recognized:
         return _still_unrecognized(raw_id, "no adapter and no field map entry recognizes this body")
     status, answered = store_messages(result.messages, store, replay=True)
+    reactions = store_reactions(result.reactions, store)
     logger.info(
         "kept body replayed",
         extra={"rawId": raw_id, "format": result.format, "outcome": status, "messages": len(answered)},
     )
-    return Answer(200, {"status": status, "messages": answered, "replayOf": raw_id})
+    extra = {"reactions": reactions} if reactions else {}
+    return Answer(200, {"status": status, "messages": answered, **extra, "replayOf": raw_id})
 
 
 def _still_unrecognized(raw_id: str, reason: str) -> Answer:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 Source = Literal["webhook", "poller", "operator"]
 Direction = Literal["inbound", "outbound"]
+ReactionAction = Literal["react", "unreact"]
 ReplyStatus = Literal["sending", "sent", "failed"]
 
 
@@ -23,6 +24,32 @@ class Attachment:
 
     def to_json(self) -> dict[str, str]:
         return {"type": self.type, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reaction:
+    """Someone's reaction to a message (``messageId``), or its removal (``unreact``).
+
+    Not a message: it is kept on the message it reacts to (one per person, the latest wins), so a
+    redelivery changes nothing and nothing counts it as new.
+    """
+
+    messageId: str
+    senderId: str
+    action: ReactionAction
+    reaction: str | None
+    emoji: str | None
+    timestamp: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "messageId": self.messageId,
+            "senderId": self.senderId,
+            "action": self.action,
+            "reaction": self.reaction,
+            "emoji": self.emoji,
+            "timestamp": self.timestamp,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +75,8 @@ class NormalizedMessage:
     claimedTimestamp: str | None = None
     """The body's own time when it was too far in the future to be the message's (see
     ``normalize.timestamps.MAX_FUTURE_MS``); ``timestamp`` is then the receive time."""
+    reactions: tuple[Reaction, ...] = ()
+    """The reactions kept on this message (as read from the table; never set by the normalizer)."""
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape (API answers and logs), in the documented field order."""
@@ -64,6 +93,7 @@ class NormalizedMessage:
             "direction": self.direction,
             **({"status": self.status, "error": self.error} if self.direction == "outbound" else {}),
             **({"claimedTimestamp": self.claimedTimestamp} if self.claimedTimestamp is not None else {}),
+            **({"reactions": [r.to_json() for r in self.reactions]} if self.reactions else {}),
         }
 
 
@@ -78,6 +108,8 @@ class NormalizeResult:
     format: str | None
     messages: tuple[NormalizedMessage, ...] = ()
     unrecognizedParts: tuple[object, ...] = ()
+    reactions: tuple[Reaction, ...] = ()
+    """Reactions (and their removals) in the body: kept on their messages, never new messages."""
 
     @property
     def recognized(self) -> bool:

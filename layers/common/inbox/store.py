@@ -81,7 +81,7 @@ from inbox.normalize.timestamps import to_epoch_ms
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-    from inbox.models import NormalizedMessage
+    from inbox.models import NormalizedMessage, Reaction
 
 WriteOutcome = Literal["stored", "duplicate"]
 
@@ -105,6 +105,10 @@ MAX_ID_BYTES = 512
 and ``SENDER#<senderId>`` (partition keys, at most 2048 bytes) and ``<timestamp>#<id>`` /
 ``<stamp>#<senderId>`` (gsi sort keys, at most 1024 bytes, the timestamp up to 24). 512 leaves room,
 and is far above any real id (Meta's ``mid`` is about 100 ASCII characters)."""
+
+REACTION_PREFIX = "reaction:"
+"""A reaction is kept on its message as the attribute ``reaction:<senderId>`` (one per person)."""
+ReactionOutcome = Literal["kept", "unchanged", "unknown message"]
 
 REPLY_ID_PREFIX = "reply:"
 """Ids of operator replies (:mod:`inbox.replies`); an inbound message may not take one."""
@@ -413,6 +417,37 @@ class MessageStore:
         except StoreUnavailable as exc:
             logger.warning("conversation summary not updated", extra={"code": exc.code})
             return False
+
+    def keep_reaction(self, reaction: Reaction) -> ReactionOutcome:
+        """Keep a reaction (or its removal) on the message it reacts to: ``reaction:<senderId>``
+        ``{action, at, reaction, emoji}``, written only when that person has no newer one there — so
+        a redelivery, or an older reaction arriving late, changes nothing. A removal is kept as
+        ``unreact`` (not deleted), so an older ``react`` redelivered after it cannot bring it back.
+        No message item is created and no conversation is touched: a reaction is not a message."""
+        ids = (reaction.messageId, reaction.senderId)
+        if any(len(value.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES for value in ids):
+            return "unknown message"  # no stored message or sender can have such an id
+        stamp = sort_stamp(to_epoch_ms(reaction.timestamp) or 0)
+        value = {
+            "action": {"S": reaction.action},
+            "at": {"S": stamp},
+            "reaction": {"S": reaction.reaction} if reaction.reaction else {"NULL": True},
+            "emoji": {"S": reaction.emoji} if reaction.emoji else {"NULL": True},
+        }
+        key = message_key(reaction.messageId)
+        if self.update_if(
+            key,
+            "SET #r = :r",
+            "attribute_exists(pk) AND (attribute_not_exists(#r) OR #r.#at < :at)",
+            {":r": {"M": value}, ":at": {"S": stamp}},
+            {"#r": REACTION_PREFIX + reaction.senderId, "#at": "at"},
+        ):
+            return "kept"
+        try:
+            found = self._client.get_item(TableName=self.table_name, Key=key, ProjectionExpression="pk")
+        except (ClientError, BotoCoreError) as exc:
+            raise read_unavailable(exc) from exc
+        return "unchanged" if found.get("Item") else "unknown message"
 
     def update_if(
         self,

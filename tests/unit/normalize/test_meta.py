@@ -183,3 +183,41 @@ def test_meta_changes_with_other_fields_are_ignored() -> None:
         ],
     }
     ignored(body)
+
+
+def reaction_item(
+    reaction: object, *, sender: object = "1122", timestamp: object = 1731499440000
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"recipient": {"id": "17841400000000000"}, "timestamp": timestamp}
+    if sender is not None:
+        item["sender"] = {"id": sender}
+    item["reaction"] = reaction
+    return item
+
+
+def test_a_reaction_is_no_message_but_is_read_as_a_reaction() -> None:
+    body = meta_body(
+        meta_item({"mid": "m1", "text": "hi"}),
+        reaction_item({"mid": "m0", "action": "react", "reaction": "love", "emoji": "❤️"}),
+    )
+    result = norm(body)
+    assert [m.messageId for m in result.messages] == ["m1"]
+    (reaction,) = result.reactions
+    assert (reaction.messageId, reaction.senderId, reaction.action) == ("m0", "1122", "react")
+    assert (reaction.reaction, reaction.emoji, reaction.timestamp) == ("love", "❤️", "2024-11-13T12:04:00Z")
+
+
+def test_an_unreact_carries_no_emoji_and_a_reaction_without_target_or_sender_is_dropped() -> None:
+    body = meta_body(
+        reaction_item({"mid": "m0", "action": "unreact", "emoji": "❤️"}),
+        reaction_item({"action": "react", "emoji": "x"}),
+        reaction_item({"mid": "m0", "action": "react"}, sender=None),
+        reaction_item({"mid": "m0", "action": "explode"}),
+    )
+    result = norm(body)
+    assert result.recognized
+    assert [(r.action, r.emoji) for r in result.reactions] == [("unreact", None)]
+
+
+def test_only_a_meta_envelope_has_reactions() -> None:
+    assert norm({"senderId": "1", "text": "x", "reaction": {"mid": "m", "action": "react"}}).reactions == ()

@@ -60,6 +60,7 @@ def normalize_unguarded(body: object, ctx: Context) -> NormalizeResult:
         format=outcome.format,
         messages=tuple(outcome.messages),
         unrecognizedParts=tuple(outcome.unrecognized),
+        reactions=tuple(meta.reactions(body, ctx)) if outcome.format == meta.FORMAT else (),
     )
 
 

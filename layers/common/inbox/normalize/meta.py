@@ -1,7 +1,9 @@
 """Meta's own Instagram (and Messenger) webhook envelope: ``{"object", "entry": [...]}``.
 
 Only new inbound messages count. Echoes of our own replies, reads, reactions, postbacks, edits and
-deletions are recognized and skipped, so a batch of them is answered "ignored". A ``message_edit``
+deletions are recognized and skipped, so a batch of them is answered "ignored". Reactions
+(``reaction: {mid, action: react|unreact, reaction, emoji}``) are read separately by
+:func:`reactions`: they are kept on the message they react to, never counted as messages. A ``message_edit``
 may come with no sender at all (Meta sometimes delivers a DM that way, ``num_edit: 0``): it is
 skipped, never read blindly. ``entry.time`` is when Meta sent the batch, not when the message was
 written, so only the item's own ``timestamp`` is used. Meta bodies carry no username.
@@ -9,11 +11,11 @@ written, so only the item's own ``timestamp`` is used. Meta bodies carry no user
 
 from __future__ import annotations
 
-from inbox.models import NormalizedMessage
+from inbox.models import NormalizedMessage, Reaction
 from inbox.normalize.coerce import any_flag, as_id, as_lower, as_text
 from inbox.normalize.context import Context, make_message
 from inbox.normalize.fields import attachments
-from inbox.normalize.timestamps import to_epoch_ms
+from inbox.normalize.timestamps import format_ms, to_epoch_ms
 
 FORMAT = "meta"
 
@@ -53,6 +55,42 @@ def message_from_item(item: object, ctx: Context) -> NormalizedMessage | None:
         attachments=attachments(message.get("attachments")),
         timestamp_ms=to_epoch_ms(item.get("timestamp")),
     )
+
+
+def reaction_from_item(item: object, ctx: Context) -> Reaction | None:
+    """A ``messaging`` item's ``reaction``: who reacted to which message with what (or took it back)."""
+    if not isinstance(item, dict):
+        return None
+    reaction, sender = item.get("reaction"), item.get("sender")
+    if not isinstance(reaction, dict) or not isinstance(sender, dict):
+        return None
+    sender_id, message_id = as_id(sender.get("id")), as_id(reaction.get("mid"))
+    action = as_lower(reaction.get("action"))
+    if sender_id is None or message_id is None or action not in ("react", "unreact"):
+        return None
+    ms = to_epoch_ms(item.get("timestamp"))
+    return Reaction(
+        messageId=message_id,
+        senderId=sender_id,
+        action="react" if action == "react" else "unreact",
+        reaction=as_text(reaction.get("reaction")) if action == "react" else None,
+        emoji=as_text(reaction.get("emoji")) if action == "react" else None,
+        timestamp=format_ms(min(ms, ctx.latest_ms)) if ms is not None else ctx.received_at,
+    )
+
+
+def reactions(body: object, ctx: Context) -> list[Reaction]:
+    """Every reaction in a Meta envelope (none for any other body)."""
+    if not isinstance(body, dict) or not isinstance(body.get("entry"), list):
+        return []
+    found = []
+    for entry in body["entry"]:
+        if isinstance(entry, dict):
+            for item in _items(entry):
+                reaction = reaction_from_item(item, ctx)
+                if reaction is not None:
+                    found.append(reaction)
+    return found
 
 
 def _items(entry: dict[object, object]) -> list[object]:
