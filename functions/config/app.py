@@ -73,7 +73,8 @@ def list_conversations() -> Response[str]:
 
 @app.post("/instagram/conversations/<sender_id>/reply")
 def reply(sender_id: str) -> Response[str]:
-    return to_response(api.reply(request(), sender_id, now=datetime.now(UTC)))
+    remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
+    return to_response(api.reply(request(), sender_id, now=datetime.now(UTC), remaining_seconds=remaining))
 
 
 @app.get("/instagram/conversations/<sender_id>/export")

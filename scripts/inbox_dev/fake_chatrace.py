@@ -4,7 +4,7 @@ A real HTTP server (ThreadingHTTPServer) speaking the format of ../shared/DESIGN
 samples/inbox: conversations newest first with ``offset`` / ``limit``, a conversation's messages
 with ``"id"``, everything as strings, ``message`` a JSON-encoded string of parts. Conversations and
 messages can be added while it runs, and switches make it answer 401/403, 429, 500/503, slowly,
-with a malformed body, or with HTTP 200 carrying ``{"status": "error"}``.
+with a malformed body, with HTTP 200 carrying ``{"status": "error"}``, or hang up after acting.
 
 In the tests (``fake_chatrace`` fixture in tests/conftest.py)::
 
@@ -47,6 +47,7 @@ FAULTS: dict[str, str] = {
     "malformed": "HTTP 200 whose body is cut-off JSON",
     "error200": 'HTTP 200 with {"status": "error", "message": "Temporary failure"}',
     "token-error200": 'HTTP 200 with {"status": "error", "message": "Invalid access token"}',
+    "hangup": "does what was asked (a send is sent), then closes the connection without an answer",
 }
 INSTAGRAM = "10"
 DEFAULT_TOKEN = "fake-chatrace-token"  # noqa: S105 - the fake's own, for local runs
@@ -362,6 +363,11 @@ def _handler_for(fake: FakeChatrace) -> type[BaseHTTPRequestHandler]:
                 return
             elif fault == "token-error200":
                 self._reply(200, {"status": "error", "message": "Invalid access token"})
+                return
+            elif fault == "hangup":
+                if self.headers.get("X-ACCESS-TOKEN") == fake.token:
+                    answer()
+                self.close_connection = True
                 return
             if self.headers.get("X-ACCESS-TOKEN") != fake.token:
                 self._reply(401, {"status": "error", "message": "Invalid access token"})

@@ -272,17 +272,19 @@ def test_chatrace_failures_are_mapped_stored_as_failed_and_retried_for_real(
     assert (refused.status, refused.body["reply"]["error"]) == (502, "Invalid contact")
     timed_out = call("POST", path, token=token, body={"text": "Hi"}, headers=key)
     assert timed_out.status == 504, timed_out
-    assert timed_out.body["reply"]["status"] == "failed"
-    finally_sent = call("POST", path, token=token, body={"text": "Hi"}, headers=key)
+    assert timed_out.body["reply"]["status"] == "unknown"  # it may have gone out: never resent with k-1
+    assert call("POST", path, token=token, body={"text": "Hi"}, headers=key).status == 409
+    assert len(sent) == 3
+    finally_sent = call("POST", path, token=token, body={"text": "Hi"}, headers={"idempotency-key": "k-2"})
     assert finally_sent.status == 201, finally_sent
     assert finally_sent.body["reply"]["status"] == "sent"
 
-    # Each retry of the failed reply really went to Chatrace, always as the same one stored reply
+    # Each retry of the failed reply really went to Chatrace; the unknown one only with a new key
     assert len(sent) == 4
     assert {s["url"] for s in sent} == {"https://api.chatrace.com/contacts/555/send/text"}
     assert {(s["token"], s["text"], s["channel"]) for s in sent} == {(TOKEN, "Hi", "instagram")}
     (row,) = conversations(call, token)["conversations"]
-    assert (row["messageCount"], row["unanswered"], row["lastMessage"]["status"]) == (2, False, "sent")
+    assert (row["messageCount"], row["unanswered"], row["lastMessage"]["status"]) == (3, False, "sent")
 
     # And what is refused before anything is sent
     assert call("POST", path, token=token, body={"text": "  "}).status == 400

@@ -2,12 +2,15 @@
 
 Chatrace may answer HTTP 200 with ``{"error": {"message", "code"}}`` (samples/chatrace-api), and
 some of its endpoints answer ``{"status": "error", "message"}``: the body is always checked, and
-only a 2xx whose body carries no error counts as sent. Outcomes:
+only a 2xx whose body carries no error counts as sent. A failure says whether the text may have
+gone out, because a reply is sent at most once (inbox.replies):
 
-- :class:`SendRejected` — Chatrace answered and refused (4xx, 5xx, or an error in a 200 body);
-  ``reason`` is Chatrace's own message (the operator API answers 502 with it);
-- :class:`SendTimedOut` — no answer in time (504): it *may* have been sent;
-- :class:`SendUnreachable` — no connection, or an answer that is not JSON (502).
+- :class:`SendRejected` — Chatrace answered 4xx or an error in a 2xx body: not sent; ``reason`` is
+  Chatrace's own message (the operator API answers 502 with it);
+- :class:`SendNotSent` — the request never left (no connection, connect timeout): not sent (502);
+- :class:`SendUnknown` — the request was written but no usable answer came (read/write timeout,
+  connection lost, a 5xx, a 2xx that is not JSON): it *may* have been sent (``timed_out`` → 504,
+  else 502).
 """
 
 from __future__ import annotations
@@ -36,12 +39,28 @@ class SendRejected(SendFailed):
         self.status = status
 
 
-class SendTimedOut(SendFailed):
+class SendNotSent(SendFailed):
     pass
 
 
-class SendUnreachable(SendFailed):
-    pass
+class SendUnknown(SendFailed):
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
+
+# Raised before the request was written: Chatrace cannot have received anything.
+_NOT_WRITTEN = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def timeout_within(seconds: float) -> httpx.Timeout:
+    """The client timeout for a send that must end within ``seconds`` (connect, write and read
+    each get a third, so even the sum stays inside), never more than DEFAULT_TIMEOUT's."""
+    third = max(seconds, 0.0) / 3
+    return httpx.Timeout(
+        min(DEFAULT_TIMEOUT.read or 5.0, third),
+        connect=min(DEFAULT_TIMEOUT.connect or 2.0, third),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,23 +90,28 @@ def send_text(
                 json={"text": text, "channel": channel},
                 headers={"X-ACCESS-TOKEN": token, "Accept": "application/json"},
             )
+    except _NOT_WRITTEN as exc:
+        raise SendNotSent(f"Chatrace could not be reached ({type(exc).__name__})") from exc
     except httpx.TimeoutException as exc:
-        raise SendTimedOut(f"Chatrace did not answer within {timeout.read or 0:g} s") from exc
+        raise SendUnknown(
+            f"Chatrace did not answer within {timeout.read or 0:.1f} s", timed_out=True
+        ) from exc
     except httpx.HTTPError as exc:
-        raise SendUnreachable(f"Chatrace could not be reached ({type(exc).__name__})") from exc
+        raise SendUnknown(f"the connection to Chatrace failed mid-request ({type(exc).__name__})") from exc
     try:
         body: object = response.json()
     except ValueError:
         body = None
     error = _error_message(body) if isinstance(body, Mapping) else None
+    status = response.status_code
+    if status >= 500:
+        raise SendUnknown(f"Chatrace answered HTTP {status}" + (f": {error}" if error else ""))
     if not response.is_success:
-        raise SendRejected(
-            error or f"Chatrace answered HTTP {response.status_code}", status=response.status_code
-        )
+        raise SendRejected(error or f"Chatrace answered HTTP {status}", status=status)
     if error is not None:
-        raise SendRejected(error, status=response.status_code)
+        raise SendRejected(error, status=status)
     if not isinstance(body, Mapping):
-        raise SendUnreachable("Chatrace answered with a body that is not a JSON object")
+        raise SendUnknown("Chatrace answered with a body that is not a JSON object")
     data = body.get("data")
     message_id = data.get("message_id") if isinstance(data, Mapping) else None
     return Sent(str(message_id) if message_id not in (None, "") else None)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 Source = Literal["webhook", "poller", "operator"]
 Direction = Literal["inbound", "outbound"]
 ReactionAction = Literal["react", "unreact"]
-ReplyStatus = Literal["sending", "sent", "failed"]
+ReplyStatus = Literal["sending", "sent", "failed", "unknown"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

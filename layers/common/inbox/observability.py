@@ -93,6 +93,7 @@ class MetricName:
     # replies and events
     REPLIES_SENT = "RepliesSent"
     REPLIES_FAILED = "RepliesFailed"
+    REPLIES_UNKNOWN = "RepliesUnknown"
     EVENTS_PUBLISHED = "EventsPublished"
 
 

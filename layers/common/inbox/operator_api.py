@@ -94,6 +94,7 @@ class OperatorApi:
         self.reader = reader
         self.conversations = ConversationReader(reader.table_name, reader._client)
         self.chatrace_transport = chatrace_transport
+        self.pending_replies = replies.PendingOutcomes()
         self.parameters = parameters or ParameterWriter(env.settings_prefix)
         self.issuer = jwt_auth.issuer_for(env.settings_prefix)
 
@@ -152,7 +153,14 @@ class OperatorApi:
             request, lambda _: export.export_conversation(sender_id, request.query, self.reader, now=now)
         )
 
-    def reply(self, request: OperatorRequest, sender_id: str, *, now: datetime) -> Answer:
+    def reply(
+        self,
+        request: OperatorRequest,
+        sender_id: str,
+        *,
+        now: datetime,
+        remaining_seconds: float | None = None,
+    ) -> Answer:
         return self._run(
             request,
             lambda settings: replies.reply(
@@ -164,6 +172,8 @@ class OperatorApi:
                 settings=settings,
                 allowed=AllowedHosts(self.env.chatrace_allowed_hosts),
                 now=now,
+                pending=self.pending_replies,
+                remaining_seconds=remaining_seconds,
                 transport=self.chatrace_transport,
             ),
         )
@@ -175,6 +185,7 @@ class OperatorApi:
             settings = load_settings(self.env)
             if not public:
                 self._authenticate(request, settings)
+                self.pending_replies.complete(self.store)  # outcomes DynamoDB refused before
             answer = action(settings)
         except Unauthorized as refusal:
             logger.info("operator request refused", extra={"reason": refusal.detail})

@@ -1,18 +1,32 @@
 """`POST /instagram/conversations/{senderId}/reply` ``{"text"}``: an operator's answer, sent through Chatrace.
 
 Order of checks, so nothing is sent that should not be: the text (400: empty or over
-:data:`MAX_TEXT_CHARS`), the ``Idempotency-Key`` (400 if malformed), the Chatrace token (503 when not
-set), the conversation (404 when nobody by that id ever wrote) and Instagram's 24-hour window
-(409 when closed, with its end). Then the reply is *claimed*: stored through the one write path
-as an outbound message with status ``sending`` (by id: ``reply:<sha256(senderId, key)>`` with a
-key, a random one without). Only the request that stored it — or that moved a ``failed`` one back
-to ``sending`` with a conditional update — calls Chatrace, so a retried reply with the same key is
-sent once, also when the two requests race; a ``sent`` one is answered again (200, ``replayed``),
-one still ``sending`` is a 409 (a ``sending`` left by a crashed invocation is taken over after
-:data:`STALE_SENDING`). The outcome is stored honestly: ``sent`` only when Chatrace accepted it,
-``failed`` with Chatrace's reason otherwise — and a failed one retried with its key really is sent
-again. Chatrace refusing (4xx, or HTTP 200 with ``{"error"}``) → 502 with its message; no answer
-in time → 504 (the reply is stored ``failed``: it may still have gone out, as the message says).
+:data:`MAX_TEXT_CHARS`), the contact id and the ``Idempotency-Key`` (400 if malformed), the Chatrace
+token (503 when not set), the API URL (503 when off the allow-list), the conversation (404 when
+nobody by that id ever wrote) and Instagram's 24-hour window (409 when closed, with its end). Then
+the reply is *claimed*: stored through the one write path as an outbound message with status
+``sending`` (by id: ``reply:<sha256(senderId, key)>`` with a key, a random one without). Only the
+request that stored it — or that moved a ``failed`` one back to ``sending`` with a conditional
+update — calls Chatrace, so a retried reply with the same key is sent once, also when two requests
+race.
+
+A reply is sent **at most once**. Its outcome is stored as what is known of it:
+
+- ``sent`` — Chatrace accepted it (201); a retry with its key answers it again (200, ``replayed``);
+- ``failed`` — it cannot have gone out: Chatrace refused it (4xx or an error in a 200 body) or no
+  connection was made (502); a retry with its key really sends it again;
+- ``unknown`` — the request was written but no usable answer came: a timeout (504), the connection
+  lost, a 5xx, the invocation about to end (502). It may have reached the customer, so a retry with
+  its key answers it again (409, ``replayed``) and never sends; only a new key sends again. A
+  ``sending`` older than :data:`STALE_SENDING` (its invocation died mid-send) is ``unknown`` too.
+
+The client timeout is cut to what is left of the invocation minus :data:`RECORD_SECONDS`, so the
+outcome is always recorded before Lambda ends it; with less than :data:`MIN_SEND_SECONDS` to
+spare nothing is sent (503). When the outcome cannot be written (DynamoDB failing on that last
+write) the answer still says what happened — 201 for a sent reply — and the write is kept in
+:class:`PendingOutcomes`, retried at the start of this container's next request; until then the
+record says ``sending`` (a retry with the key: 409), and if the container is gone it turns
+``unknown``: never a second send.
 """
 
 from __future__ import annotations
@@ -31,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from inbox import chatrace_api
 from inbox.conversations import ConversationReader
 from inbox.errors import InvalidRequest, MissingSecret, NotFound, StoreUnavailable
-from inbox.http import Answer
+from inbox.http import Answer, unavailable
 from inbox.models import NormalizedMessage, ReplyStatus
 from inbox.normalize.timestamps import datetime_to_ms
 from inbox.observability import MetricName, logger, metrics
@@ -50,6 +64,10 @@ from inbox.validation import validated
 MAX_TEXT_CHARS = 1000
 """Instagram's limit for one text message."""
 STALE_SENDING = timedelta(seconds=60)
+"""Longer than any invocation of the operator function (10 s): a ``sending`` this old was cut off."""
+RECORD_SECONDS = 2.0
+"""What is kept of the invocation's time to store the outcome after Chatrace answered (or not)."""
+MIN_SEND_SECONDS = 1.0
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
@@ -69,8 +87,11 @@ def reply(
     settings: Settings,
     allowed: AllowedHosts,
     now: datetime,
+    pending: PendingOutcomes,
+    remaining_seconds: float | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Answer:
+    """``remaining_seconds``: what is left of the invocation (None: no limit but the default timeout)."""
     text = validated(ReplyBody, body).text
     if not text.strip():
         raise InvalidRequest("text: must not be empty", field="text")
@@ -100,10 +121,12 @@ def reply(
             },
         )
     message_id = _reply_id(sender_id, key)
-    if key is not None:  # a retry of a reply already sent is answered again, even once the window closed
+    if key is not None:  # a retry of a settled reply is answered again, even once the window closed
         earlier = reader.message(message_id)
-        if earlier is not None and earlier.status == "sent" and earlier.text == text:
-            return Answer(200, {"reply": earlier.to_json(), "replayed": True})
+        if earlier is not None and earlier.status != "failed":
+            settled = _settled(earlier, text, store=store, now=now)
+            if settled is not None:
+                return settled
     conversation = reader.conversation(sender_id)
     if conversation is None:
         raise NotFound(f"no conversation with {sender_id}")
@@ -116,6 +139,13 @@ def reply(
                 "replyWindow": conversation.reply_window(now),
             },
         )
+
+    timeout = chatrace_api.DEFAULT_TIMEOUT
+    if remaining_seconds is not None:
+        budget = remaining_seconds - RECORD_SECONDS
+        if budget < MIN_SEND_SECONDS:
+            return unavailable("too little time left in this invocation to send a reply and record it")
+        timeout = chatrace_api.timeout_within(budget)
 
     stamp = sort_stamp(datetime_to_ms(now))
     message = NormalizedMessage(
@@ -144,14 +174,20 @@ def reply(
             contact_id=sender_id,
             text=message.text or text,
             channel=channel,
+            timeout=timeout,
             transport=transport,
         )
     except chatrace_api.SendFailed as failure:
-        failed = _finish(store, message, "failed", failure.reason)
-        status = 504 if isinstance(failure, chatrace_api.SendTimedOut) else 502
-        metrics.add_metric(name=MetricName.REPLIES_FAILED, unit="Count", value=1)
+        known = not isinstance(failure, chatrace_api.SendUnknown)
+        outcome: ReplyStatus = "failed" if known else "unknown"
+        done = pending.record(store, message, outcome, failure.reason)
+        timed_out = isinstance(failure, chatrace_api.SendUnknown) and failure.timed_out
+        status = 504 if timed_out else 502
+        metrics.add_metric(
+            name=MetricName.REPLIES_FAILED if known else MetricName.REPLIES_UNKNOWN, unit="Count", value=1
+        )
         logger.warning(
-            "reply failed",
+            "reply failed" if known else "reply outcome unknown",
             extra={
                 "senderId": sender_id,
                 "messageId": message_id,
@@ -159,11 +195,59 @@ def reply(
                 "status": status,
             },
         )
-        return Answer(status, {"error": f"Chatrace: {failure.reason}", "reply": failed.to_json()})
-    sent = _finish(store, message, "sent", None)
+        error = f"Chatrace: {failure.reason}"
+        if not known:
+            error += f"; {UNKNOWN_ADVICE}"
+        return Answer(status, {"error": error, "reply": done.to_json()})
+    sent = pending.record(store, message, "sent", None)
     metrics.add_metric(name=MetricName.REPLIES_SENT, unit="Count", value=1)
     logger.info("reply sent", extra={"senderId": sender_id, "messageId": message_id})
     return Answer(201, {"reply": sent.to_json(), "replayed": False})
+
+
+UNKNOWN_ADVICE = (
+    "the reply may have reached the customer: check the conversation in Instagram, and send it again "
+    "with a new Idempotency-Key only if it did not arrive"
+)
+
+
+class PendingOutcomes:
+    """Outcomes this container could not write yet (DynamoDB failing on the last write).
+
+    One per container (the operator API holds it): :meth:`complete` retries them at the start of
+    every request. Lost with the container, which leaves the record ``sending`` and so, once stale,
+    ``unknown`` — the safe side: never sent twice.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, tuple[NormalizedMessage, ReplyStatus, str | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def record(
+        self, store: MessageStore, message: NormalizedMessage, status: ReplyStatus, error: str | None
+    ) -> NormalizedMessage:
+        """The reply with its outcome; stored now, or kept to be stored later (one ERROR line)."""
+        done = dataclasses.replace(message, status=status, error=error)
+        try:
+            _finish(store, done)
+        except StoreUnavailable as exc:
+            self._waiting[message.messageId] = (message, status, error)
+            logger.error(
+                "reply outcome not recorded; retried with the next request",
+                extra={"messageId": message.messageId, "outcome": status, "reason": str(exc)},
+            )
+        return done
+
+    def complete(self, store: MessageStore) -> None:
+        for message_id, (message, status, error) in list(self._waiting.items()):
+            try:
+                _finish(store, dataclasses.replace(message, status=status, error=error))
+            except StoreUnavailable:
+                return  # still failing: the next request tries again
+            del self._waiting[message_id]
+            logger.info("reply outcome recorded", extra={"messageId": message_id, "outcome": status})
 
 
 def _reply_id(sender_id: str, key: str | None) -> str:
@@ -176,70 +260,82 @@ def _reply_id(sender_id: str, key: str | None) -> str:
 def _reclaim(
     message_id: str, text: str, *, store: MessageStore, reader: ConversationReader, now: datetime
 ) -> NormalizedMessage | Answer:
-    """A reply with this key exists: answer it again, or take it back to ``sending`` to retry."""
+    """A reply with this key exists: answer it again, or take a ``failed`` one back to ``sending``."""
     existing = reader.message(message_id)
     if existing is None:  # stored and gone again: nothing sensible to do but ask for a retry
         raise StoreUnavailable("the reply record vanished", code="ReplyVanished")
+    settled = _settled(existing, text, store=store, now=now)
+    if settled is not None:
+        return settled
+    stamp = sort_stamp(datetime_to_ms(now))
+    if not _retake(store, message_id, attempt=existing.receivedAt, stamp=stamp):
+        return Answer(
+            409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}
+        )
+    return dataclasses.replace(existing, receivedAt=stamp, status="sending", error=None)
+
+
+def _settled(existing: NormalizedMessage, text: str, *, store: MessageStore, now: datetime) -> Answer | None:
+    """The answer to a retry of this reply, or None when it is ``failed`` (and so may be sent again)."""
     if existing.text != text:
         return Answer(
             409, {"error": "this Idempotency-Key was used for another text", "reply": existing.to_json()}
         )
     if existing.status == "sent":
         return Answer(200, {"reply": existing.to_json(), "replayed": True})
-    attempt = existing.receivedAt
-    stale = _older_than(attempt, now - STALE_SENDING)
-    if existing.status == "sending" and not stale:
+    if existing.status == "sending" and not _older_than(existing.receivedAt, now - STALE_SENDING):
         return Answer(
             409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}
         )
-    stamp = sort_stamp(datetime_to_ms(now))
-    if not _retake(store, message_id, expected=existing.status, attempt=attempt, stamp=stamp):
+    if existing.status in ("sending", "unknown"):  # cut off mid-send, or no usable answer: never resent
+        if existing.status == "sending":
+            existing = dataclasses.replace(existing, status="unknown", error=CUT_OFF)
+            _finish(store, existing, only_if="sending")
         return Answer(
-            409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}
+            409,
+            {
+                "error": f"the outcome of this reply is unknown: {UNKNOWN_ADVICE}",
+                "reply": existing.to_json(),
+                "replayed": True,
+            },
         )
-    return NormalizedMessage(
-        messageId=message_id,
-        senderId=existing.senderId,
-        text=existing.text,
-        timestamp=existing.timestamp,
-        source="operator",
-        format="reply",
-        receivedAt=stamp,
-        direction="outbound",
-        status="sending",
-    )
+    return None
 
 
-def _retake(store: MessageStore, message_id: str, *, expected: str | None, attempt: str, stamp: str) -> bool:
-    """``failed`` (or a stale ``sending``) → ``sending``, only if nobody else did it first."""
+CUT_OFF = "the invocation sending it ended before Chatrace's answer was recorded"
+
+
+def _retake(store: MessageStore, message_id: str, *, attempt: str, stamp: str) -> bool:
+    """``failed`` → ``sending``, only if nobody else did it first."""
     return _update(
         store,
         message_id,
         "SET #status = :sending, receivedAt = :now REMOVE #error",
-        "#status = :expected AND receivedAt = :attempt",
+        "#status = :failed AND receivedAt = :attempt",
         {
             ":sending": {"S": "sending"},
             ":now": {"S": stamp},
-            ":expected": {"S": expected or ""},
+            ":failed": {"S": "failed"},
             ":attempt": {"S": attempt},
         },
     )
 
 
-def _finish(
-    store: MessageStore, message: NormalizedMessage, status: ReplyStatus, error: str | None
-) -> NormalizedMessage:
-    values: dict[str, Any] = {":status": {"S": status}}
+def _finish(store: MessageStore, done: NormalizedMessage, *, only_if: ReplyStatus | None = None) -> None:
+    """Store the reply's outcome (raises StoreUnavailable), then the conversation's marks."""
+    values: dict[str, Any] = {":status": {"S": done.status or ""}}
     expression = "SET #status = :status"
-    if error is None:
+    if done.error is None:
         expression += " REMOVE #error"
     else:
         expression += ", #error = :error"
-        values[":error"] = {"S": error}
-    _update(store, message.messageId, expression, "attribute_exists(pk)", values)
-    done = dataclasses.replace(message, status=status, error=error)
-    store.touch_conversation(done, answered=status == "sent")
-    return done
+        values[":error"] = {"S": done.error}
+    condition = "attribute_exists(pk)"
+    if only_if is not None:
+        condition = "#status = :only_if"
+        values[":only_if"] = {"S": only_if}
+    if _update(store, done.messageId, expression, condition, values):
+        store.touch_conversation(done, answered=done.status == "sent")
 
 
 def _update(
