@@ -269,6 +269,8 @@ def test_make_sam_local_without_an_engine_answers_the_message(tmp_path: Path) ->
     env["PATH"] = os.pathsep.join([env["PATH"], *os.environ["PATH"].split(os.pathsep)])  # make itself
     make = shutil.which("make", path=env["PATH"])
     assert make is not None
+    # .venv up to date first (make reinstalls it after a pyproject.toml change, and says so)
+    subprocess.run([make, "-s", "venv"], cwd=REPO_ROOT, capture_output=True, timeout=600, check=True)
     done = subprocess.run(
         [make, "-s", "sam-local"],
         cwd=REPO_ROOT,
