@@ -90,6 +90,9 @@ def test_the_page_is_served_with_a_strict_policy_and_revalidated(server: DevServ
     assert "require-trusted-types-for 'script'" in policy
     assert first.headers["Cache-Control"] == "no-cache"
     assert first.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in policy
+    assert first.headers["X-Frame-Options"] == "DENY"
+    assert first.headers["Referrer-Policy"] == "no-referrer"
     assert again.status_code == 304
     assert "<script>" not in first.text  # scripts only as files of this origin
     assert httpx.get(f"{server.base_url}/inbox/secrets.txt", timeout=30).status_code == 404
