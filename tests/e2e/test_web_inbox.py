@@ -449,3 +449,24 @@ def test_a_reaction_shows_on_the_message_it_reacts_to_and_is_no_new_message(
     expect(thread).to_have_count(1)
     expect(thread.nth(0).get_by_label("Reactions")).to_have_text("😍")
     expect(entry).to_contain_text("Here is my order")
+
+
+def test_a_reply_shows_sending_until_chatrace_answers(
+    inbox: Watched, server: DevServer, fake: FakeChatrace
+) -> None:
+    run = run_id()
+    sender = f"slow-{run}"
+    deliver(server, text_message(sender, "hello?", age_seconds=30))
+    page = logged_in(inbox)
+    conversation(page, sender).click()
+    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    expect(items).to_have_count(1)
+    # Given Chatrace takes a while to answer
+    fake.fail("slow")
+    page.get_by_role("textbox", name="Reply").fill("One moment, checking.")
+    page.get_by_role("textbox", name="Reply").press("Enter")
+    # Then the reply shows as sending, then as sent
+    expect(items.nth(1)).to_contain_text("Sending…")
+    expect(items.nth(1)).to_contain_text("One moment, checking.")
+    expect(items.nth(1)).to_contain_text("Sent", timeout=15_000)
+    expect(items).to_have_count(2)

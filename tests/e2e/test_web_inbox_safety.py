@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.e2e.web_inbox_support import (
     FAKE_CDN,
@@ -77,7 +77,12 @@ def test_html_and_script_in_every_customer_field_render_as_text_and_never_run(
     run = uuid.uuid4().hex[:8]
     page = inbox.page
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     sender = f"{IMG}{run}"
     # Given a customer whose id, username and text are markup, with hostile attachments
     deliver(
