@@ -470,3 +470,22 @@ def test_a_reply_shows_sending_until_chatrace_answers(
     expect(items.nth(1)).to_contain_text("One moment, checking.")
     expect(items.nth(1)).to_contain_text("Sent", timeout=15_000)
     expect(items).to_have_count(2)
+
+
+def test_a_reply_whose_outcome_is_unknown_says_so_and_offers_no_retry(
+    inbox: Watched, server: DevServer, fake: FakeChatrace
+) -> None:
+    run = run_id()
+    sender = f"unknown-{run}"
+    deliver(server, text_message(sender, "still there?", age_seconds=30))
+    page = logged_in(inbox)
+    conversation(page, sender).click()
+    # Given Chatrace answers the send with a 500 (it may or may not have sent it)
+    fake.fail("500")
+    inbox.expect_error(r"status of 50\d")
+    page.get_by_role("textbox", name="Reply").fill("Yes, here.")
+    page.get_by_role("button", name="Send").click()
+    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    # Then the reply says its outcome is unknown, and nothing invites a second send
+    expect(items.nth(1)).to_contain_text("Unknown (not retried: it may have reached the customer)")
+    expect(items.nth(1).get_by_role("button", name="Retry")).to_have_count(0)
