@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from inbox.settings import CHATRACE_TOKEN, META_APP_SECRET, META_VERIFY_TOKEN, WEBHOOK_SECRET
 
 from inbox_dev import cfn
 from inbox_dev.secrets import DevOperator, dev_operator
@@ -28,10 +29,10 @@ LOCAL_STACK_NAME = "chatrace-inbox-local"
 
 # Environment variable → secret parameter below the stack's prefix (see template.yaml's comment).
 SECRET_VARIABLES: Mapping[str, str] = {
-    "INBOX_WEBHOOK_SECRET": "secrets/webhook-secret",
-    "INBOX_META_APP_SECRET": "secrets/meta-app-secret",
-    "INBOX_META_VERIFY_TOKEN": "secrets/meta-verify-token",
-    "INBOX_CHATRACE_TOKEN": "secrets/chatrace-token",
+    "INBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "INBOX_META_APP_SECRET": META_APP_SECRET,
+    "INBOX_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
+    "INBOX_CHATRACE_TOKEN": CHATRACE_TOKEN,
 }
 
 # Environment variable → template parameter (and so its String setting): the poller's settings.

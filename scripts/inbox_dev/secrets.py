@@ -8,13 +8,14 @@
 
 The stack is ``STACK_NAME`` (default ``chatrace-inbox``) or ``--stack``; the region is your AWS
 configuration's (``AWS_REGION`` / profile) or ``--region``. Secrets live at
-``/<stack>/secrets/<name>``; the admin password is stored only as its scrypt hash
+``/<stack>/<folder>/<name>``, in the folder of the functions that read them (``webhook/``,
+``auth/``, ``chatrace/``: inbox.settings); the admin password is stored only as its scrypt hash
 (``admin-password-hash``). Interactively, Enter keeps a secret as it is (and generates a JWT secret
 that does not exist yet); ``--from-env`` reads ``INBOX_<NAME>`` variables instead (the same ones
 `make dev` reads). Values are never printed, only the names of what was set. The functions pick the
 new values up within their settings cache's max age (60 s); rotating the JWT secret ends every
 operator session, and so does setting the password: each time, after the new hash, a new random
-session generation (``secrets/session-generation``) is written, and tokens of an older one are refused.
+session generation (``auth/session-generation``) is written, and tokens of an older one are refused.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
 
 DEFAULT_STACK = "chatrace-inbox"
+# The field map's name before the settings moved into per-reader folders (issue 10 item 6).
+LEGACY_FIELD_MAP = "fieldmap"
 MIN_PASSWORD_CHARS = 12
 
 # `make dev` only: the operator a new user logs in as without setting anything.
@@ -184,16 +187,22 @@ def _client(region: str | None) -> SSMClient:
 
 
 def _check_stack(run: Run, stack: str) -> None:
-    """Refuse to scatter secrets under a misspelt prefix: the stack's own fieldmap parameter must exist."""
+    """Refuse to scatter secrets under a misspelt prefix: the stack's own fieldmap parameter must exist
+    (or, on a stack not yet upgraded to the per-reader folders, its former name: docs/deploy.md)."""
     try:
-        run.client.get_parameter(Name=f"{run.prefix}/{FIELD_MAP}")
+        for name in (FIELD_MAP, LEGACY_FIELD_MAP):
+            try:
+                run.client.get_parameter(Name=f"{run.prefix}/{name}")
+                return
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code", "") != "ParameterNotFound":
+                    raise
+        raise SecretsError(
+            f"no stack {stack!r} here ({run.prefix}/{FIELD_MAP} does not exist): deploy it first, "
+            "or pass --stack / --region"
+        )
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
-        if code == "ParameterNotFound":
-            raise SecretsError(
-                f"no stack {stack!r} here ({run.prefix}/{FIELD_MAP} does not exist): deploy it first, "
-                "or pass --stack / --region"
-            ) from exc
         raise SecretsError(f"cannot read Parameter Store ({code})") from exc
     except BotoCoreError as exc:
         raise SecretsError(f"cannot reach Parameter Store ({type(exc).__name__})") from exc

@@ -296,7 +296,7 @@ def test_ssm_parameters_live_under_the_stack_prefix_with_the_unset_sentinel(
         "/inbox-test/chatrace/reply-channel",
         "/inbox-test/polling/enabled",
         "/inbox-test/polling/interval-seconds",
-        "/inbox-test/fieldmap",
+        "/inbox-test/normalize/fieldmap",
         "/inbox-test/auth/token-lifetime-seconds",
     }
     assert {p["Type"] for p in parameters.values()} == {"String"}
@@ -304,7 +304,7 @@ def test_ssm_parameters_live_under_the_stack_prefix_with_the_unset_sentinel(
     assert parameters["/inbox-test/chatrace/inbox-url"]["Value"] == "-"
     assert parameters["/inbox-test/polling/enabled"]["Value"] == "false"
     assert parameters["/inbox-test/polling/interval-seconds"]["Value"] == "10"
-    assert parameters["/inbox-test/fieldmap"]["Value"] == "{}"
+    assert parameters["/inbox-test/normalize/fieldmap"]["Value"] == "{}"
     assert parameters["/inbox-test/auth/token-lifetime-seconds"]["Value"] == "3600"
 
 

@@ -23,9 +23,9 @@ ADMIN_PASSWORD = "correct horse battery staple"
 JWT_SECRET = "jwt-signing-secret-" + "0123456789abcdef" * 2
 PASSWORD_HASH = hash_password(ADMIN_PASSWORD, n=2**10)  # cheap for tests; the default is 2**16
 OPERATOR = {
-    "secrets/admin-email": ADMIN_EMAIL,
-    "secrets/admin-password-hash": PASSWORD_HASH,
-    "secrets/jwt-secret": JWT_SECRET,
+    "auth/admin-email": ADMIN_EMAIL,
+    "auth/admin-password-hash": PASSWORD_HASH,
+    "auth/jwt-secret": JWT_SECRET,
 }
 JSON = {"content-type": "application/json"}
 PROTECTED = [

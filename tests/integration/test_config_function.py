@@ -191,22 +191,22 @@ class TestWithoutOperatorSecrets:
     def test_login_is_503_with_one_clear_log_line(self, call: Call, logs: LogCapture) -> None:
         reply = call("POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
         assert reply.status == 503
-        assert "secrets/admin-email" in reply.body["error"]
+        assert "auth/admin-email" in reply.body["error"]
         (line,) = [r for r in logs.records() if r["level"] == "WARNING"]
-        assert "secrets/admin-email" in line["message"]
+        assert "auth/admin-email" in line["message"]
         assert "make secrets" in line["message"]
 
     @pytest.mark.parametrize(("method", "path"), PROTECTED)
     def test_every_protected_route_is_503_not_open(self, call: Call, method: str, path: str) -> None:
         reply = call(method, path, body={}, token=forged())
         assert reply.status == 503
-        assert "secrets/jwt-secret" in reply.body["error"]
+        assert "auth/jwt-secret" in reply.body["error"]
 
 
 class TestWithAShortJwtSecret:
     @pytest.fixture
     def secrets(self) -> dict[str, str]:
-        return {**OPERATOR, "secrets/jwt-secret": "too-short"}
+        return {**OPERATOR, "auth/jwt-secret": "too-short"}
 
     def test_login_and_protected_routes_are_503(self, call: Call) -> None:
         login = call("POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
@@ -218,7 +218,7 @@ class TestWithAShortJwtSecret:
 class TestWithAMalformedPasswordHash:
     @pytest.fixture
     def secrets(self) -> dict[str, str]:
-        return {**OPERATOR, "secrets/admin-password-hash": ADMIN_PASSWORD}
+        return {**OPERATOR, "auth/admin-password-hash": ADMIN_PASSWORD}
 
     def test_login_is_503_not_401(self, call: Call) -> None:
         reply = call("POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
@@ -283,7 +283,7 @@ def test_an_expired_token_says_so(call: Call) -> None:
 
 def test_a_rotated_jwt_secret_ends_every_session(call: Call, token: str, stack: LocalStack) -> None:
     assert call("GET", "/instagram/config", token=token).status == 200
-    put_parameter(stack, "secrets/jwt-secret", "a-brand-new-secret-" + "y" * 32, kind="SecureString")
+    put_parameter(stack, "auth/jwt-secret", "a-brand-new-secret-" + "y" * 32, kind="SecureString")
     assert call("GET", "/instagram/config", token=token).status == 401
 
 
@@ -291,7 +291,7 @@ def test_a_rotated_jwt_secret_ends_every_session(call: Call, token: str, stack: 
 
 
 def test_config_shows_the_setup_without_secret_values(call: Call, token: str, stack: LocalStack) -> None:
-    put_parameter(stack, "secrets/chatrace-token", "chatrace-token-value-9876", kind="SecureString")
+    put_parameter(stack, "chatrace/token", "chatrace-token-value-9876", kind="SecureString")
     put_parameter(stack, "chatrace/account-id", "1234")
     reply = call(
         "GET",
@@ -358,7 +358,7 @@ def test_put_config_writes_the_settings_and_the_answer_shows_them(
         ({"pollIntervalSeconds": 0}, "pollIntervalSeconds"),
         ({"fieldMap": {"sender": ["a.b"]}}, "fieldMap.sender"),
         ({"inboxUrl": "http://app.chatrace.com/php/user"}, "inboxUrl"),
-        ({"secrets/jwt-secret": "x"}, "secrets/jwt-secret"),
+        ({"auth/jwt-secret": "x"}, "auth/jwt-secret"),
         ({"jwtSecret": "x" * 40}, "jwtSecret"),
     ],
 )
@@ -697,10 +697,10 @@ def test_replaying_an_unknown_id_is_404_and_a_malformed_one_400(call: Call, toke
 
 ALL_SECRETS = {
     **OPERATOR,
-    "secrets/chatrace-token": "chatrace-api-token-ABCDEFGH12345678",
-    "secrets/webhook-secret": "hook-secret-value-0042",
-    "secrets/meta-app-secret": "meta-app-secret-value-77",
-    "secrets/meta-verify-token": "meta-verify-token-value-99",
+    "chatrace/token": "chatrace-api-token-ABCDEFGH12345678",
+    "webhook/webhook-secret": "hook-secret-value-0042",
+    "webhook/meta-app-secret": "meta-app-secret-value-77",
+    "webhook/meta-verify-token": "meta-verify-token-value-99",
 }
 
 
@@ -718,7 +718,7 @@ class TestSecretHygiene:
             collected.append(reply)
             return reply
 
-        hook = {**JSON, "x-webhook-secret": ALL_SECRETS["secrets/webhook-secret"]}
+        hook = {**JSON, "x-webhook-secret": ALL_SECRETS["webhook/webhook-secret"]}
         invoke_webhook(
             "POST", body=json.dumps({"senderId": "7", "text": "hi", "messageId": "h1"}).encode(), headers=hook
         )
@@ -733,9 +733,7 @@ class TestSecretHygiene:
         record(call("GET", "/instagram/config", token=token))
         record(call("PUT", "/instagram/config", token=token, body={"pollingEnabled": True}))
         record(
-            call(
-                "PUT", "/instagram/config", token=token, body={"accountId": ALL_SECRETS["secrets/jwt-secret"]}
-            )
+            call("PUT", "/instagram/config", token=token, body={"accountId": ALL_SECRETS["auth/jwt-secret"]})
         )
         record(call("GET", "/instagram/messages", token=token))
         unrecognized = record(call("GET", "/instagram/unrecognized", token=token))

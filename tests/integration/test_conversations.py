@@ -33,7 +33,7 @@ TOKEN = "chatrace-token-for-tests-0123456789"
 
 @pytest.fixture
 def secrets() -> dict[str, str]:
-    return {**OPERATOR, "secrets/chatrace-token": TOKEN}
+    return {**OPERATOR, "chatrace/token": TOKEN}
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def set_parameter(stack: LocalStack, name: str, value: str | None) -> None:
         ssm.put_parameter(
             Name=f"{stack.settings_prefix}/{name}",
             Value=value,
-            Type="SecureString" if name.startswith("secrets/") else "String",
+            Type="SecureString" if name == "chatrace/token" else "String",
             Overwrite=True,
         )
     inbox_settings.clear_caches()
@@ -309,10 +309,10 @@ def test_a_reply_outside_the_24_hour_window_or_without_a_token_is_refused_before
     (row,) = conversations(call, token)["conversations"]
     assert row["replyWindow"]["open"] is False
 
-    set_parameter(stack, "secrets/chatrace-token", None)
+    set_parameter(stack, "chatrace/token", None)
     missing = call("POST", path, token=token, body={"text": "Sorry for the wait"})
     assert missing.status == 503, missing
-    assert "chatrace-token" in missing.body["error"]
+    assert "chatrace/token" in missing.body["error"]
     assert fake.sent == []
 
 

@@ -62,16 +62,16 @@ def test_every_secret_is_set_from_the_environment_as_a_securestring(
 ) -> None:
     status, printed = run(["--from-env"], environ=VALUES)
     assert status == 0
-    assert parameter("secrets/chatrace-token") == {
+    assert parameter("chatrace/token") == {
         "Type": "SecureString",
         "Value": "chatrace-token-from-env-1234",
     }
-    assert parameter("secrets/admin-email") == {"Type": "SecureString", "Value": "ops@example.com"}
-    stored_hash = parameter("secrets/admin-password-hash")
+    assert parameter("auth/admin-email") == {"Type": "SecureString", "Value": "ops@example.com"}
+    stored_hash = parameter("auth/admin-password-hash")
     assert stored_hash is not None
     assert stored_hash["Value"].startswith("scrypt$")
     assert verify_password("a long enough password", stored_hash["Value"])
-    assert parameter("secrets/admin-password") is None
+    assert parameter("auth/admin-password") is None
     assert len([line for line in printed if line.startswith("set ")]) == 8  # 7 + the session generation
     shown = "\n".join(printed) + capsys.readouterr().out
     for value in VALUES.values():
@@ -81,15 +81,15 @@ def test_every_secret_is_set_from_the_environment_as_a_securestring(
 def test_only_the_named_secrets_are_touched(stack: LocalStack) -> None:
     status, printed = run(["--from-env", "--only", "webhook-secret"], environ=VALUES)
     assert status == 0
-    assert printed[0] == f"set /{STACK}/secrets/webhook-secret (from INBOX_WEBHOOK_SECRET)"
-    assert parameter("secrets/chatrace-token") is None
+    assert printed[0] == f"set /{STACK}/webhook/webhook-secret (from INBOX_WEBHOOK_SECRET)"
+    assert parameter("chatrace/token") is None
 
 
 def test_the_jwt_secret_is_generated_and_rotated_on_request(stack: LocalStack) -> None:
     run(["--only", "jwt-secret", "--generate-jwt-secret", "--from-env"], environ={})
-    first = parameter("secrets/jwt-secret")
+    first = parameter("auth/jwt-secret")
     run(["--only", "jwt-secret", "--generate-jwt-secret", "--from-env"], environ={})
-    second = parameter("secrets/jwt-secret")
+    second = parameter("auth/jwt-secret")
     assert first is not None
     assert second is not None
     assert len(first["Value"]) >= 32
@@ -111,7 +111,7 @@ def test_unusable_values_are_refused_before_anything_is_written(
     assert status == 1
     assert printed == []
     assert variable in capsys.readouterr().err
-    assert parameter("secrets/webhook-secret") is None
+    assert parameter("webhook/webhook-secret") is None
 
 
 def test_nothing_to_set_is_an_error_that_names_the_variables(
@@ -144,21 +144,21 @@ def test_interactive_prompts_never_echo_and_enter_keeps_or_generates(stack: Loca
     )
     status, printed = run([], ask=ask, interactive=True, environ={})
     assert status == 0
-    assert parameter("secrets/chatrace-token") == {
+    assert parameter("chatrace/token") == {
         "Type": "SecureString",
         "Value": "typed-chatrace-token-0001",
     }
-    assert parameter("secrets/webhook-secret") == {"Type": "SecureString", "Value": "webhook-secret-from-env"}
-    assert parameter("secrets/meta-app-secret") is None
-    jwt_secret = parameter("secrets/jwt-secret")
+    assert parameter("webhook/webhook-secret") == {"Type": "SecureString", "Value": "webhook-secret-from-env"}
+    assert parameter("webhook/meta-app-secret") is None
+    jwt_secret = parameter("auth/jwt-secret")
     assert jwt_secret is not None
     assert len(jwt_secret["Value"]) >= 32
-    stored_hash = parameter("secrets/admin-password-hash")
+    stored_hash = parameter("auth/admin-password-hash")
     assert stored_hash is not None
     assert verify_password("second password 123", stored_hash["Value"])
     assert "webhook secret (X-Webhook-Secret) [set; Enter keeps it]: " in asked
     assert "JWT signing secret [not set; Enter generates one]: " in asked
-    assert f"set /{STACK}/secrets/jwt-secret (generated)" in printed
+    assert f"set /{STACK}/auth/jwt-secret (generated)" in printed
     assert not any("password 123" in line or "typed-chatrace" in line for line in printed)
 
 
@@ -166,9 +166,7 @@ def test_status_shows_names_only(stack: LocalStack) -> None:
     run(["--from-env", "--only", "chatrace-token"], environ=VALUES)
     status, printed = run(["--status"], environ={})
     assert status == 0
-    assert any(
-        line.startswith(f"/{STACK}/secrets/chatrace-token") and line.endswith(" set") for line in printed
-    )
+    assert any(line.startswith(f"/{STACK}/chatrace/token") and line.endswith(" set") for line in printed)
     assert any(line.endswith("not set") for line in printed)
     assert not any(VALUES["INBOX_CHATRACE_TOKEN"] in line for line in printed)
 

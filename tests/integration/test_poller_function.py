@@ -92,7 +92,7 @@ def test_polling_without_a_token_is_disabled_and_says_which_setting(
             CHATRACE_INBOX_URL: fake_chatrace.inbox_url,
         },
     )
-    assert invoke(poller_module)["reasons"] == ["secrets/chatrace-token is not set"]
+    assert invoke(poller_module)["reasons"] == ["chatrace/token is not set"]
     assert len(logs.named("polling disabled")) == 1
     assert fake_chatrace.inbox_requests() == []
 

@@ -194,7 +194,7 @@ def test_body_of_exactly_256_kib_is_accepted(invoke_webhook: Invoke) -> None:
 class TestWithWebhookSecret:
     @pytest.fixture
     def secrets(self) -> dict[str, str]:
-        return {"secrets/webhook-secret": "hook-secret-value"}
+        return {"webhook/webhook-secret": "hook-secret-value"}
 
     def test_missing_secret_is_401(self, invoke_webhook: Invoke, table_name: str) -> None:
         status, body = post(invoke_webhook, SEED)
@@ -228,7 +228,7 @@ class TestWithWebhookSecret:
 class TestWithMetaAppSecret:
     @pytest.fixture
     def secrets(self) -> dict[str, str]:
-        return {"secrets/meta-app-secret": "app-secret", "secrets/meta-verify-token": "verify-me"}
+        return {"webhook/meta-app-secret": "app-secret", "webhook/meta-verify-token": "verify-me"}
 
     def test_signed_delivery_is_accepted_over_the_raw_bytes(self, invoke_webhook: Invoke) -> None:
         raw = json.dumps(

@@ -142,7 +142,7 @@ def secrets() -> dict[str, str]:
 
 def test_the_operator_api_refuses_a_duplicate_key_too(call: Call, token: str) -> None:
     # Given a login that names the password twice (a wrong one, then the right one)
-    email, password = OPERATOR["secrets/admin-email"], ADMIN_PASSWORD
+    email, password = OPERATOR["auth/admin-email"], ADMIN_PASSWORD
     login = json.dumps({"email": email, "password": "wrong"})[:-1] + f', "password": "{password}"}}'
     refused = call("POST", "/auth/login", body=login.encode())
     assert refused.status == 400, refused

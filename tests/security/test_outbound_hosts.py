@@ -44,7 +44,7 @@ def parameter_overrides() -> dict[str, str]:
 
 @pytest.fixture
 def secrets() -> dict[str, str]:
-    return {**OPERATOR, "secrets/chatrace-token": TOKEN}
+    return {**OPERATOR, "chatrace/token": TOKEN}
 
 
 @pytest.fixture

@@ -16,16 +16,16 @@ from inbox.validation import validated
 
 ENV = FunctionEnvironment(table_name="table", settings_prefix="/chatrace-inbox")
 SECRET_VALUES = {
-    "secrets/chatrace-token": "ct-0123456789abcdefWXYZ",
-    "secrets/webhook-secret": "hook-secret-value",
-    "secrets/jwt-secret": "j" * 40,
-    "secrets/admin-email": "boss@example.com",
-    "secrets/admin-password-hash": "scrypt$1024$8$1$salt$hash",
+    "chatrace/token": "ct-0123456789abcdefWXYZ",
+    "webhook/webhook-secret": "hook-secret-value",
+    "auth/jwt-secret": "j" * 40,
+    "auth/admin-email": "boss@example.com",
+    "auth/admin-password-hash": "scrypt$1024$8$1$salt$hash",
 }
 
 POLLING = {
     "polling/enabled": "true",
-    "secrets/chatrace-token": "t",
+    "chatrace/token": "t",
     "chatrace/account-id": "1",
     "chatrace/inbox-url": "https://app.example/php/user",
 }
@@ -67,7 +67,7 @@ def test_secrets_show_only_whether_they_are_set_and_the_tokens_last_4() -> None:
 
 
 def test_a_short_chatrace_token_shows_no_characters() -> None:
-    shown = view({"secrets/chatrace-token": "short-token"})
+    shown = view({"chatrace/token": "short-token"})
     assert shown["secrets"]["chatraceToken"] == {"set": True, "last4": None}
 
 
@@ -79,7 +79,7 @@ def test_unset_sentinels_read_as_not_set_and_polling_lists_what_is_missing() -> 
         "intervalSeconds": 10,
         "source": None,
         "ready": False,
-        "missing": ["secrets/chatrace-token", "chatrace/account-id", "chatrace/inbox-url"],
+        "missing": ["chatrace/token", "chatrace/account-id", "chatrace/inbox-url"],
         "status": None,  # the poller's own record; the operator API fills it in
     }
 
@@ -92,7 +92,7 @@ def test_the_interval_shown_is_the_one_the_poller_uses(stored: str, used: int) -
 
 
 def test_a_broken_stored_field_map_is_reported_not_fatal() -> None:
-    shown = view({"fieldmap": "{not json"})
+    shown = view({"normalize/fieldmap": "{not json"})
     assert shown["fieldMap"] == {}
     assert "not valid JSON" in shown["fieldMapProblem"]
 
@@ -147,7 +147,7 @@ def test_every_setting_is_written_in_its_stored_form() -> None:
         "polling/enabled": "false",
         "polling/interval-seconds": "60",
         "auth/token-lifetime-seconds": "900",
-        "fieldmap": '{"senderId":["payload.contact.id"],"text":["payload.msg","items.0.text"]}',
+        "normalize/fieldmap": '{"senderId":["payload.contact.id"],"text":["payload.msg","items.0.text"]}',
     }
 
 

@@ -31,7 +31,7 @@ NOW_MS = 1_731_499_260_000
 
 CONFIGURED = {
     "polling/enabled": "true",
-    "secrets/chatrace-token": "t",
+    "chatrace/token": "t",
     "chatrace/account-id": "1543616",
     "chatrace/inbox-url": "https://app.example/php/user",
 }
@@ -120,7 +120,7 @@ def test_a_complete_configuration_enables_polling_with_the_default_interval() ->
     [
         ({"polling/enabled": "false"}, ["polling/enabled is not true"]),
         ({"polling/enabled": "-"}, ["polling/enabled is not true"]),
-        ({"secrets/chatrace-token": "-"}, ["secrets/chatrace-token is not set"]),
+        ({"chatrace/token": "-"}, ["chatrace/token is not set"]),
         (
             {"chatrace/account-id": "", "chatrace/inbox-url": "-"},
             ["chatrace/account-id is not set", "chatrace/inbox-url is not set"],

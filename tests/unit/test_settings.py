@@ -47,10 +47,10 @@ def test_out_of_range_numbers_are_refused(value: str) -> None:
 
 @pytest.mark.parametrize("stored", [UNSET, "", "   ", None])
 def test_unset_values_read_as_none(stored: str | None) -> None:
-    values = {} if stored is None else {"secrets/webhook-secret": stored}
+    values = {} if stored is None else {"webhook/webhook-secret": stored}
     settings = Settings(values)
-    assert settings.get("secrets/webhook-secret") is None
-    assert not settings.is_set("secrets/webhook-secret")
+    assert settings.get("webhook/webhook-secret") is None
+    assert not settings.is_set("webhook/webhook-secret")
 
 
 def test_set_values_are_returned_as_stored() -> None:

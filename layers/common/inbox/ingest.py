@@ -30,6 +30,7 @@ from inbox.observability import MetricName, count_rejected_delivery, logger, met
 from inbox.settings import (
     META_APP_SECRET,
     META_VERIFY_TOKEN,
+    WEBHOOK_READS,
     WEBHOOK_SECRET,
     FunctionEnvironment,
     Settings,
@@ -63,7 +64,7 @@ def receive_delivery(
         raw = delivery.raw_bytes(request.body, is_base64=request.is_base64)
         if len(raw) > env.max_body_bytes:
             raise RejectedDelivery(413, f"body is {len(raw)} bytes; the limit is {env.max_body_bytes}")
-        settings = load_settings(env)
+        settings = load_settings(env, WEBHOOK_READS)
         auth = webhook_auth.authenticate(
             raw,
             request.headers,
@@ -84,7 +85,7 @@ def receive_delivery(
 
 def answer_handshake(query: Mapping[str, str], *, env: FunctionEnvironment) -> Answer:
     try:
-        token = load_settings(env).get(META_VERIFY_TOKEN)
+        token = load_settings(env, WEBHOOK_READS).get(META_VERIFY_TOKEN)
         if token is None:
             logger.warning(f"Meta handshake refused: {MissingSecret(META_VERIFY_TOKEN)} (see make secrets)")
         challenge = webhook_auth.meta_handshake(query, verify_token=token)

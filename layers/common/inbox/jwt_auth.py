@@ -1,6 +1,6 @@
 """The operator API's bearer tokens: issued at login, verified by every protected route — here only.
 
-HS256 JWTs signed with the SecureString ``secrets/jwt-secret``. Verification accepts exactly one
+HS256 JWTs signed with the SecureString ``auth/jwt-secret``. Verification accepts exactly one
 algorithm (so ``alg: none``, HS512 or an RS256 key-confusion token never reach a signature check
 with our key), requires ``sub``, ``iat``, ``exp``, ``iss`` and ``aud``, checks ``iss`` against this
 stack (``chatrace-inbox:<settings prefix>``: a token of another stack is refused even if a secret

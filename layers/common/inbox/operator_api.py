@@ -19,7 +19,7 @@ Nothing here logs a header, a body, a token or a setting's value.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import httpx
@@ -53,7 +53,15 @@ from inbox.message_reader import MessageReader
 from inbox.observability import MetricName, logger, metrics
 from inbox.outbound import AllowedHosts
 from inbox.poller_state import read_poller_status
-from inbox.settings import FunctionEnvironment, Settings, load_settings, session_generation
+from inbox.settings import (
+    OPERATOR_READS,
+    WEBHOOK,
+    FunctionEnvironment,
+    Settings,
+    load_settings,
+    parameter_names,
+    session_generation,
+)
 from inbox.store import MessageStore
 from inbox.validation import validated
 
@@ -124,7 +132,7 @@ class OperatorApi:
             )
             self.parameters.write(values)
             logger.info("settings updated", extra={"settings": sorted(values)})
-            fresh = load_settings(self.env, force=True)
+            fresh = load_settings(self.env, OPERATOR_READS, force=True)
             return Answer(200, {**self._config(request, fresh), "updated": sorted(values)})
 
         return self._run(request, update)
@@ -182,7 +190,7 @@ class OperatorApi:
 
     def _run(self, request: OperatorRequest, action: Action, *, public: bool = False) -> Answer:
         try:
-            settings = load_settings(self.env)
+            settings = load_settings(self.env, OPERATOR_READS)
             if not public:
                 self._authenticate(request, settings)
                 self.pending_replies.complete(self.store)  # outcomes DynamoDB refused before
@@ -226,7 +234,9 @@ class OperatorApi:
     def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:
         base = config_api.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)
         poller = read_poller_status(self.env.table_name).to_json()
-        return config_api.config_view(settings, self.env, base_url=base, poller_status=poller)
+        # The webhook's secrets by name only: this function may list them, never read them.
+        listed = replace(settings, listed=parameter_names(self.env, WEBHOOK))
+        return config_api.config_view(listed, self.env, base_url=base, poller_status=poller)
 
 
 def json_body(request: OperatorRequest) -> dict[str, object]:

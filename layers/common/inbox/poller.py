@@ -67,6 +67,7 @@ from inbox.settings import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     POLL_INTERVAL_BOUNDS,
     POLL_INTERVAL_SECONDS,
+    POLLER_READS,
     POLLING_ENABLED,
     FunctionEnvironment,
     Settings,
@@ -487,7 +488,7 @@ def run_invocation(
 ) -> InvocationSummary:
     """Poll until the invocation's time runs short; never raises for an expected fault."""
     try:
-        config = PollerConfig.from_settings(load_settings(env), env.chatrace_allowed_hosts)
+        config = PollerConfig.from_settings(load_settings(env, POLLER_READS), env.chatrace_allowed_hosts)
         AllowedHosts(config.allowed_hosts).check(config.inbox_url)
     except OutboundRefused as refused:  # never a round with the token sent elsewhere
         logger.error(
@@ -583,7 +584,7 @@ class _Invocation:
         except TokenRejected as exc:
             logger.error(
                 "Chatrace rejected the token: polling stops until the next invocation "
-                "(set a valid secrets/chatrace-token)",
+                "(set a valid chatrace/token)",
                 extra={"status": exc.status, "reason": exc.reason},
             )
             _count(MetricName.POLL_ERRORS)

@@ -2,9 +2,11 @@
 
 Every setting an operator may change lives under ``SETTINGS_PREFIX`` in Parameter Store: plain
 ``String`` parameters created by the template, and ``SecureString`` secrets created by
-``make secrets``. One GetParametersByPath call (through Powertools, cached for
-``SETTINGS_MAX_AGE_SECONDS``) reads them all, so a secret that is absent is *not configured*
-and a failed read is an error — the two are never confused.
+``make secrets``, in one folder per set of readers (:data:`WEBHOOK_READS`, :data:`POLLER_READS`,
+:data:`OPERATOR_READS`). A function reads only its folders, one GetParametersByPath each (through
+Powertools, cached for ``SETTINGS_MAX_AGE_SECONDS``) — template.yaml lets it read nothing else —
+so a secret that is absent is *not configured* and a failed read is an error — the two are never
+confused.
 """
 
 from __future__ import annotations
@@ -21,22 +23,36 @@ from inbox.errors import SettingsUnavailable
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
+    from mypy_boto3_ssm.client import SSMClient
 
 # The template cannot create an empty String parameter: this value means "not set".
 UNSET = "-"
 
+# The folders below the prefix, by who reads them (least privilege: the internet-facing webhook
+# cannot read the operator's JWT secret or password hash, nor the Chatrace token).
+WEBHOOK = "webhook"  # the webhook's checks: webhook only
+AUTH = "auth"  # the operator login and its tokens: operator API only
+CHATRACE = "chatrace"  # the Chatrace account and token: poller and operator API (replies)
+POLLING = "polling"  # poller and operator API
+NORMALIZE = "normalize"  # the field map: webhook and operator API (replay, config view)
+WEBHOOK_READS = (WEBHOOK, NORMALIZE)
+POLLER_READS = (CHATRACE, POLLING)
+OPERATOR_READS = (AUTH, CHATRACE, POLLING, NORMALIZE)
+"""What each function reads; template.yaml grants exactly these folders to each (and the test
+tests/infrastructure/test_settings_access.py proves it, parameter by parameter)."""
+
 # Names of SecureString parameters below the prefix (not their values).
-WEBHOOK_SECRET = "secrets/webhook-secret"  # noqa: S105
-META_APP_SECRET = "secrets/meta-app-secret"  # noqa: S105
-META_VERIFY_TOKEN = "secrets/meta-verify-token"  # noqa: S105
-CHATRACE_TOKEN = "secrets/chatrace-token"  # noqa: S105
-JWT_SECRET = "secrets/jwt-secret"  # noqa: S105
-ADMIN_EMAIL = "secrets/admin-email"
-ADMIN_PASSWORD_HASH = "secrets/admin-password-hash"  # noqa: S105
+WEBHOOK_SECRET = "webhook/webhook-secret"  # noqa: S105
+META_APP_SECRET = "webhook/meta-app-secret"  # noqa: S105
+META_VERIFY_TOKEN = "webhook/meta-verify-token"  # noqa: S105
+CHATRACE_TOKEN = "chatrace/token"  # noqa: S105
+JWT_SECRET = "auth/jwt-secret"  # noqa: S105
+ADMIN_EMAIL = "auth/admin-email"
+ADMIN_PASSWORD_HASH = "auth/admin-password-hash"  # noqa: S105
 # Not a secret, but written with the password by `make secrets`: every token carries it (``gen``),
 # so setting a new password (or `make secrets ARGS=--end-sessions`) ends every session.
-SESSION_GENERATION = "secrets/session-generation"
-FIELD_MAP = "fieldmap"
+SESSION_GENERATION = "auth/session-generation"
+FIELD_MAP = "normalize/fieldmap"
 
 # Names of the plain String parameters the template creates (the operator API may rewrite them).
 CHATRACE_ACCOUNT_ID = "chatrace/account-id"
@@ -149,9 +165,14 @@ def function_environment() -> FunctionEnvironment:
 
 @dataclass(frozen=True)
 class Settings:
-    """A snapshot of the parameters under the prefix, keyed by their name below it."""
+    """A snapshot of the parameters a function reads, keyed by their name below the prefix.
+
+    ``listed`` are names known to exist whose values this function may not read (the operator
+    API's view of the webhook's secrets): set, but never readable through :meth:`get`.
+    """
 
     values: dict[str, str]
+    listed: frozenset[str] = frozenset()
 
     def get(self, name: str) -> str | None:
         value = self.values.get(name)
@@ -160,7 +181,7 @@ class Settings:
         return value
 
     def is_set(self, name: str) -> bool:
-        return self.get(name) is not None
+        return self.get(name) is not None or name in self.listed
 
 
 def polling_enabled(settings: Settings) -> bool:
@@ -207,24 +228,56 @@ def _provider() -> SSMProvider:
     return SSMProvider()
 
 
-def load_settings(env: FunctionEnvironment, *, force: bool = False) -> Settings:
-    """All parameters under the prefix, decrypted; raises SettingsUnavailable when SSM can't be read."""
+def load_settings(env: FunctionEnvironment, folders: tuple[str, ...], *, force: bool = False) -> Settings:
+    """The parameters in ``folders`` (one of the ``*_READS``), decrypted; raises SettingsUnavailable
+    when SSM can't be read (also when IAM refuses a folder: never read as "not configured")."""
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
+    values: dict[str, str] = {}
     try:
-        values = _provider().get_multiple(
-            env.settings_prefix,
-            decrypt=True,
-            recursive=True,
-            max_age=env.settings_max_age_seconds,
-            force_fetch=force,
-        )
+        for folder in folders:
+            found = _provider().get_multiple(
+                f"{env.settings_prefix}/{folder}",
+                decrypt=True,
+                recursive=True,
+                max_age=env.settings_max_age_seconds,
+                force_fetch=force,
+            )
+            values.update({f"{folder}/{name}": str(value) for name, value in (found or {}).items()})
     except GetParameterError as exc:
         raise SettingsUnavailable("could not read settings from SSM Parameter Store") from exc
-    return Settings({str(k): str(v) for k, v in (values or {}).items()})
+    return Settings(values)
+
+
+def parameter_names(env: FunctionEnvironment, folder: str) -> frozenset[str]:
+    """Which parameters exist in ``folder`` (names below the prefix), without reading a value:
+    ssm:DescribeParameters, so the operator API can say which webhook secrets are set."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    names: set[str] = set()
+    path = f"{env.settings_prefix}/{folder}"
+    try:
+        pages = (
+            _ssm_client()
+            .get_paginator("describe_parameters")
+            .paginate(ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": [path]}])
+        )
+        for page in pages:
+            names.update(p["Name"].removeprefix(env.settings_prefix + "/") for p in page["Parameters"])
+    except (BotoCoreError, ClientError) as exc:
+        raise SettingsUnavailable("could not list settings in SSM Parameter Store") from exc
+    return frozenset(names)
+
+
+@cache
+def _ssm_client() -> SSMClient:
+    import boto3
+
+    return boto3.client("ssm")
 
 
 def clear_caches() -> None:
-    """Forget the environment, the SSM client and cached values (tests, and the dev server's reload)."""
+    """Forget the environment, the SSM clients and cached values (tests, and the dev server's reload)."""
     function_environment.cache_clear()
     _provider.cache_clear()
+    _ssm_client.cache_clear()
