@@ -56,7 +56,7 @@ e2e: venv
 	$(PY) -m pytest tests/e2e
 
 screenshots: venv ## regenerate docs/screenshots/ (the web inbox's main screens) by running its browser tests
-	INBOX_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e/test_web_inbox.py -q
+	INBOX_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/e2e/test_web_inbox.py tests/e2e/test_web_inbox_safety.py -q
 
 validate: ## sam validate --lint (SAM CLI lives in .tools/, never in .venv)
 	@scripts/sam-tools.sh validate

@@ -4,7 +4,9 @@
     imports, settings, the DynamoDB client) vs. ``import boto3`` alone, fresh processes, same venv;
 (b) normalizer throughput per adapter over the sample bodies, one core;
 (c) warm request: the webhook handler in-process against moto vs. a bare handler that only does
-    the same PutItem against the same moto.
+    the same PutItem against the same moto;
+(d) the dev server under load; (e) cost per million messages;
+(f) the web inbox: its page weight, and Chromium showing 500 conversations (inbox_dev.bench_web).
 """
 
 from __future__ import annotations
@@ -374,7 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"    sizes: message item {sizes[0]:.0f} B, fingerprint item {sizes[1]:.0f} B, logs {sizes[2]:.0f} B"
     )
-    print("    prices: " + ", ".join(f"{k}={v}" for k, v in PRICES.items()) + f", memory {MEMORY_MB} MB")
+    print("    prices: " + ", ".join(f"{k}={v}" for k, v in PRICES.items()) + f", memory {MEMORY_MB} MB\n")
+
+    from inbox_dev import bench_web  # the browser part imports Playwright: only when it runs
+
+    bench_web.report()
     return 0
 
 

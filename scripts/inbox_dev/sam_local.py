@@ -41,6 +41,7 @@ from inbox_dev.local_aws import (
     use_fake_credentials,
 )
 from inbox_dev.secrets import DevOperator, banner_lines
+from inbox_dev.server import webhook_lines
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -216,6 +217,8 @@ def banner(local: LocalAws, endpoint: str, env_file: Path, network: Network, api
         + (f" in DynamoDB Local at {local.dynamodb_url}" if local.dynamodb_url else "")
         + f", settings {local.stack.settings_prefix}",
         f"  env-vars file {file} (every function of template.yaml)",
+        "",
+        *webhook_lines(local.stack),
         "",
         "Invoke one function with a ready event (events/README.md), in another terminal:",
         f"  sam local invoke WebhookFunction -e events/webhook-seed.json {flags}",

@@ -90,6 +90,9 @@ def test_the_page_is_served_with_a_strict_policy_and_revalidated(server: DevServ
     assert "require-trusted-types-for 'script'" in policy
     assert first.headers["Cache-Control"] == "no-cache"
     assert first.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in policy
+    assert first.headers["X-Frame-Options"] == "DENY"
+    assert first.headers["Referrer-Policy"] == "no-referrer"
     assert again.status_code == 304
     assert "<script>" not in first.text  # scripts only as files of this origin
     assert httpx.get(f"{server.base_url}/inbox/secrets.txt", timeout=30).status_code == 404
@@ -446,3 +449,43 @@ def test_a_reaction_shows_on_the_message_it_reacts_to_and_is_no_new_message(
     expect(thread).to_have_count(1)
     expect(thread.nth(0).get_by_label("Reactions")).to_have_text("😍")
     expect(entry).to_contain_text("Here is my order")
+
+
+def test_a_reply_shows_sending_until_chatrace_answers(
+    inbox: Watched, server: DevServer, fake: FakeChatrace
+) -> None:
+    run = run_id()
+    sender = f"slow-{run}"
+    deliver(server, text_message(sender, "hello?", age_seconds=30))
+    page = logged_in(inbox)
+    conversation(page, sender).click()
+    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    expect(items).to_have_count(1)
+    # Given Chatrace takes a while to answer
+    fake.fail("slow")
+    page.get_by_role("textbox", name="Reply").fill("One moment, checking.")
+    page.get_by_role("textbox", name="Reply").press("Enter")
+    # Then the reply shows as sending, then as sent
+    expect(items.nth(1)).to_contain_text("Sending…")
+    expect(items.nth(1)).to_contain_text("One moment, checking.")
+    expect(items.nth(1)).to_contain_text("Sent", timeout=15_000)
+    expect(items).to_have_count(2)
+
+
+def test_a_reply_whose_outcome_is_unknown_says_so_and_offers_no_retry(
+    inbox: Watched, server: DevServer, fake: FakeChatrace
+) -> None:
+    run = run_id()
+    sender = f"unknown-{run}"
+    deliver(server, text_message(sender, "still there?", age_seconds=30))
+    page = logged_in(inbox)
+    conversation(page, sender).click()
+    # Given Chatrace answers the send with a 500 (it may or may not have sent it)
+    fake.fail("500")
+    inbox.expect_error(r"status of 50\d")
+    page.get_by_role("textbox", name="Reply").fill("Yes, here.")
+    page.get_by_role("button", name="Send").click()
+    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    # Then the reply says its outcome is unknown, and nothing invites a second send
+    expect(items.nth(1)).to_contain_text("Unknown (not retried: it may have reached the customer)")
+    expect(items.nth(1).get_by_role("button", name="Retry")).to_have_count(0)

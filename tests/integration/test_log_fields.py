@@ -31,7 +31,7 @@ from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
 
-from tests.conftest import Invoke, LogCapture
+from tests.conftest import Invoke, LogCapture, use_function_environment
 from tests.integration.poller_support import enable_polling
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +87,8 @@ def _invoke_poller(poller: ModuleType) -> dict[str, Any]:
     return result
 
 
-def _poller_outcomes(stack: LocalStack, fake: FakeChatrace) -> None:
+def _poller_outcomes(stack: LocalStack, fake: FakeChatrace, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_function_environment(stack, "PollerFunction", monkeypatch)
     ssm = boto3.client("ssm")
     ssm.delete_parameter(Name=f"{stack.settings_prefix}/{CHATRACE_TOKEN}")
     inbox_settings.clear_caches()
@@ -120,7 +121,7 @@ def corpus(
     monkeypatch: pytest.MonkeyPatch,
 ) -> list[dict[str, Any]]:
     _webhook_outcomes(invoke_webhook, webhook_module, monkeypatch)
-    _poller_outcomes(stack, fake_chatrace)
+    _poller_outcomes(stack, fake_chatrace, monkeypatch)
     records = logs.records()
     messages = {record["message"] for record in records}
     assert {"message stored", "message duplicate", "delivery rejected", "unexpected error"} <= messages

@@ -79,6 +79,9 @@ def test_the_env_vars_file_gives_every_function_every_variable_of_the_template(
         assert written[function]["TABLE_NAME"] == "chatrace-inbox-local-MessagesTable"
         assert written[function]["SETTINGS_PREFIX"] == "/chatrace-inbox-local"
     assert written["EventsFunction"]["EVENT_BUS_NAME"] == "chatrace-inbox-local-inbox"
+    # the same local defaults as `make dev` (an open webhook while no secret is set), and it says so
+    assert {v["ALLOW_UNAUTHENTICATED_WEBHOOK"] for v in written.values()} == {"true"}
+    assert "Webhook: OPEN" in local_aws.output
 
 
 def test_the_env_vars_follow_the_template_not_a_list() -> None:

@@ -26,7 +26,8 @@ import pytest
 from botocore.exceptions import ClientError
 from inbox import replies
 from inbox import settings as inbox_settings
-from inbox.store import message_key
+from inbox.models import STALE_SENDING
+from inbox.store import conversation_key, message_key
 from inbox_dev.events import http_api_event
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext
@@ -210,14 +211,14 @@ def test_with_too_little_time_left_nothing_is_sent_or_stored(
     assert [m["direction"] for m in listed] == ["inbound"]
 
 
-def test_a_reply_cut_off_mid_send_turns_unknown_and_is_never_resent(
+def test_a_reply_cut_off_mid_send_reads_as_unknown_and_is_never_resent(
     call: Call, token: str, fake: FakeChatrace, table_name: str
 ) -> None:
     # Given a reply left 'sending' by an invocation that died (here: written as it would have been)
     first = reply(call, token, "k-crash")
     assert first.status == 201
     message_id = first.body["reply"]["messageId"]
-    stale = (datetime.now(UTC) - replies.STALE_SENDING - timedelta(seconds=5)).isoformat()
+    stale = (datetime.now(UTC) - STALE_SENDING - timedelta(seconds=5)).isoformat()
     boto3.client("dynamodb").update_item(
         TableName=table_name,
         Key=message_key(message_id),
@@ -225,13 +226,22 @@ def test_a_reply_cut_off_mid_send_turns_unknown_and_is_never_resent(
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":sending": {"S": "sending"}, ":at": {"S": stale}},
     )
+    boto3.client("dynamodb").update_item(  # the conversation, as the claim left it
+        TableName=table_name,
+        Key=conversation_key(CONTACT),
+        UpdateExpression="SET lastStatus = :sending, lastMessageAt = :at",
+        ExpressionAttributeValues={":sending": {"S": "sending"}, ":at": {"S": stale}},
+    )
 
-    # When the client retries with the same key
+    # Then the conversation and the message list show it as unknown, for the operator to check
+    assert last_conversation(call, token)["status"] == "unknown"
+    listed = call("GET", "/instagram/messages", token=token, query={"senderId": CONTACT}).body["messages"]
+    assert [m.get("status") for m in listed] == ["unknown", None]
+
+    # And a retry with the same key answers it as unknown, and nothing is sent again
     again = reply(call, token, "k-crash")
-
-    # Then it is unknown from now on, and nothing was sent again
     assert (again.status, again.body["reply"]["status"]) == (409, "unknown")
-    assert stored_reply(table_name, message_id)["status"] == {"S": "unknown"}
+    assert stored_reply(table_name, message_id)["status"] == {"S": "sending"}  # never taken over
     assert len(fake.sent) == 1
 
 
@@ -294,7 +304,7 @@ def test_chatrace_accepted_but_the_record_failed_answers_sent_and_completes_it_l
     assert len(fake.sent) == 1
 
 
-def test_a_record_lost_with_its_container_turns_unknown_never_a_second_send(
+def test_a_record_lost_with_its_container_reads_as_unknown_never_a_second_send(
     call: Call,
     token: str,
     fake: FakeChatrace,
@@ -310,7 +320,7 @@ def test_a_record_lost_with_its_container_turns_unknown_never_a_second_send(
 
     # The container dies with its pending outcome; a minute later the client retries elsewhere
     importlib.reload(config_module)
-    stale = (datetime.now(UTC) - replies.STALE_SENDING - timedelta(seconds=5)).isoformat()
+    stale = (datetime.now(UTC) - STALE_SENDING - timedelta(seconds=5)).isoformat()
     boto3.client("dynamodb").update_item(
         TableName=table_name,
         Key=message_key(message_id),

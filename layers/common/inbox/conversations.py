@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inbox.http import Answer
 from inbox.message_reader import Item, MessageReader, Page, message_from_item
-from inbox.models import NormalizedMessage
+from inbox.models import NormalizedMessage, reply_status_seen
 from inbox.normalize.timestamps import datetime_to_ms
 from inbox.paging import decode_cursor, encode_cursor
 from inbox.store import (
@@ -84,7 +84,7 @@ class Conversation:
                 "timestamp": self.lastMessageAt,
                 "direction": self.lastDirection,
                 "attachments": self.lastAttachmentCount,
-                "status": self.lastStatus,
+                "status": reply_status_seen(self.lastStatus, self.lastMessageAt, now),
             },
             "lastMessageAt": self.lastMessageAt,
             "messageCount": self.messageCount,

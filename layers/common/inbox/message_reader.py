@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from inbox.models import Attachment, NormalizedMessage, Reaction, ReplyStatus, Source
+from inbox.models import Attachment, NormalizedMessage, Reaction, ReplyStatus, Source, reply_status_seen
 from inbox.store import (
     MESSAGES_PARTITION,
     RAW_PARTITION,
@@ -245,7 +245,10 @@ def message_from_item(item: Item) -> NormalizedMessage:
         format=_s(item, "format"),
         receivedAt=_s(item, "receivedAt"),
         direction="outbound" if _s(item, "direction") == "outbound" else "inbound",
-        status=cast(ReplyStatus | None, item_text(item, "status")),
+        status=cast(
+            ReplyStatus | None,
+            reply_status_seen(item_text(item, "status"), _s(item, "receivedAt"), datetime.now(UTC)),
+        ),
         error=item_text(item, "error"),
         claimedTimestamp=item_text(item, "claimedTimestamp"),
         reactions=reactions_of(item),

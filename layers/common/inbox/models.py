@@ -9,12 +9,32 @@ where outside input is parsed into a model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Source = Literal["webhook", "poller", "operator"]
 Direction = Literal["inbound", "outbound"]
 ReactionAction = Literal["react", "unreact"]
 ReplyStatus = Literal["sending", "sent", "failed", "unknown"]
+STALE_SENDING = timedelta(seconds=60)
+"""Longer than any invocation of the operator function (10 s): a reply ``sending`` this long was cut
+off with its invocation, so its outcome is ``unknown`` (inbox.replies)."""
+
+
+def reply_status_seen(status: str | None, attempt: str | None, now: datetime) -> str | None:
+    """A stored reply status as it reads now: ``sending`` since before STALE_SENDING is ``unknown``."""
+    if status == "sending" and attempt is not None and older_than(attempt, now - STALE_SENDING):
+        return "unknown"
+    return status
+
+
+def older_than(stamp: str, moment: datetime) -> bool:
+    """An ISO-8601 time before ``moment`` (one that cannot be read counts as old)."""
+    try:
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) < moment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,14 +18,15 @@ A reply is sent **at most once**. Its outcome is stored as what is known of it:
 - ``unknown`` — the request was written but no usable answer came: a timeout (504), the connection
   lost, a 5xx, the invocation about to end (502). It may have reached the customer, so a retry with
   its key answers it again (409, ``replayed``) and never sends; only a new key sends again. A
-  ``sending`` older than :data:`STALE_SENDING` (its invocation died mid-send) is ``unknown`` too.
+  ``sending`` older than :data:`inbox.models.STALE_SENDING` (its invocation died mid-send) reads as
+  ``unknown`` everywhere, and is never taken over (only a ``failed`` one is).
 
 The client timeout is cut to what is left of the invocation minus :data:`RECORD_SECONDS`, so the
 outcome is always recorded before Lambda ends it; with less than :data:`MIN_SEND_SECONDS` to
 spare nothing is sent (503). When the outcome cannot be written (DynamoDB failing on that last
 write) the answer still says what happened — 201 for a sent reply — and the write is kept in
 :class:`PendingOutcomes`, retried at the start of this container's next request; until then the
-record says ``sending`` (a retry with the key: 409), and if the container is gone it turns
+record says ``sending`` (a retry with the key: 409), and if the container is gone it reads as
 ``unknown``: never a second send.
 """
 
@@ -36,7 +37,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -63,8 +64,6 @@ from inbox.validation import validated
 
 MAX_TEXT_CHARS = 1000
 """Instagram's limit for one text message."""
-STALE_SENDING = timedelta(seconds=60)
-"""Longer than any invocation of the operator function (10 s): a ``sending`` this old was cut off."""
 RECORD_SECONDS = 2.0
 """What is kept of the invocation's time to store the outcome after Chatrace answered (or not)."""
 MIN_SEND_SECONDS = 1.0
@@ -124,7 +123,7 @@ def reply(
     if key is not None:  # a retry of a settled reply is answered again, even once the window closed
         earlier = reader.message(message_id)
         if earlier is not None and earlier.status != "failed":
-            settled = _settled(earlier, text, store=store, now=now)
+            settled = _settled(earlier, text)
             if settled is not None:
                 return settled
     conversation = reader.conversation(sender_id)
@@ -264,7 +263,7 @@ def _reclaim(
     existing = reader.message(message_id)
     if existing is None:  # stored and gone again: nothing sensible to do but ask for a retry
         raise StoreUnavailable("the reply record vanished", code="ReplyVanished")
-    settled = _settled(existing, text, store=store, now=now)
+    settled = _settled(existing, text)
     if settled is not None:
         return settled
     stamp = sort_stamp(datetime_to_ms(now))
@@ -275,7 +274,7 @@ def _reclaim(
     return dataclasses.replace(existing, receivedAt=stamp, status="sending", error=None)
 
 
-def _settled(existing: NormalizedMessage, text: str, *, store: MessageStore, now: datetime) -> Answer | None:
+def _settled(existing: NormalizedMessage, text: str) -> Answer | None:
     """The answer to a retry of this reply, or None when it is ``failed`` (and so may be sent again)."""
     if existing.text != text:
         return Answer(
@@ -283,14 +282,11 @@ def _settled(existing: NormalizedMessage, text: str, *, store: MessageStore, now
         )
     if existing.status == "sent":
         return Answer(200, {"reply": existing.to_json(), "replayed": True})
-    if existing.status == "sending" and not _older_than(existing.receivedAt, now - STALE_SENDING):
+    if existing.status == "sending":
         return Answer(
             409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}
         )
-    if existing.status in ("sending", "unknown"):  # cut off mid-send, or no usable answer: never resent
-        if existing.status == "sending":
-            existing = dataclasses.replace(existing, status="unknown", error=CUT_OFF)
-            _finish(store, existing, only_if="sending")
+    if existing.status == "unknown":  # no usable answer, or cut off mid-send: never sent again
         return Answer(
             409,
             {
@@ -300,9 +296,6 @@ def _settled(existing: NormalizedMessage, text: str, *, store: MessageStore, now
             },
         )
     return None
-
-
-CUT_OFF = "the invocation sending it ended before Chatrace's answer was recorded"
 
 
 def _retake(store: MessageStore, message_id: str, *, attempt: str, stamp: str) -> bool:
@@ -343,11 +336,3 @@ def _update(
 ) -> bool:
     names = {"#status": "status", "#error": "error"}
     return store.update_if(message_key(message_id), expression, condition, values, names)
-
-
-def _older_than(stamp: str, moment: datetime) -> bool:
-    try:
-        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return True
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) < moment

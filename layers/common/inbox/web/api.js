@@ -69,7 +69,9 @@ export async function login(email, password) {
   session.token = data.accessToken;
 }
 
-export const conversations = (cursor) => call("GET", query("/instagram/conversations", { limit: 50, cursor }));
+// The first page (refreshed every few seconds) holds 50; More asks for the API's most, 100.
+export const conversations = (cursor) =>
+  call("GET", query("/instagram/conversations", { limit: cursor ? 100 : 50, cursor }));
 export const messages = (senderId) => call("GET", query("/instagram/messages", { senderId, limit: 100 }));
 export const search = (q) => call("GET", query("/instagram/messages", { q, limit: 50 }));
 export const config = () => call("GET", "/instagram/config");

@@ -1,6 +1,6 @@
 // Building the page's elements safely: every value is inserted as text (createTextNode,
 // textContent, setAttribute); nothing is ever parsed as HTML (and the page's CSP requires
-// Trusted Types, so an innerHTML with a string would throw). URLs pass safeUrl first.
+// Trusted Types, so assigning a string to any HTML sink would throw). URLs pass safeUrl first.
 
 /** An http(s) URL as an absolute string, or null (javascript:, data:, relative, garbage). */
 export function safeUrl(value) {

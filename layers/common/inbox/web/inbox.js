@@ -170,7 +170,12 @@ async function loadThread(scroll) {
   state.shown = signature;
   const list = $("messages");
   const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 40;
-  list.replaceChildren(...items.map((message) => messageEntry(message, { onRetry: () => retry(message) })));
+  list.replaceChildren(
+    ...items.map((message) => {
+      const entry = messageEntry(message, { onRetry: () => retry(message, entry) });
+      return entry;
+    }),
+  );
   if (scroll || atBottom) list.scrollTop = list.scrollHeight;
 }
 
@@ -180,10 +185,14 @@ $("back").addEventListener("click", () => {
   if (current) current.focus();
 });
 
-async function send(text, key) {
+async function send(text, key, pending) {
   const senderId = state.open;
   $("send").disabled = true;
   status("Sending…");
+  const sending = { direction: "outbound", status: "sending", text, timestamp: new Date().toISOString(), source: "operator", attachments: [] };
+  if (pending) pending.replaceWith(messageEntry(sending, {}));
+  else $("messages").append(messageEntry(sending, {}));
+  $("messages").scrollTop = $("messages").scrollHeight;
   try {
     const answer = await api.reply(senderId, text, key);
     rememberKey(answer.reply.messageId, key);
@@ -196,14 +205,15 @@ async function send(text, key) {
     } else failure(error);
     return false;
   } finally {
+    state.shown = ""; // the pending entry is replaced by what the API now says
     await Promise.all([loadThread(true), loadConversations(false)]).catch(failure);
     if (senderId === state.open) renderWindow(state.rows.get(senderId));
   }
 }
 
-async function retry(message) {
+async function retry(message, entry) {
   const key = replyKeys()[message.messageId] || crypto.randomUUID();
-  await send(message.text, key);
+  await send(message.text, key, entry);
 }
 
 $("reply-form").addEventListener("submit", async (event) => {

@@ -84,7 +84,7 @@ const STATES = {
   sending: "Sending…",
   sent: "Sent",
   failed: "Failed",
-  unknown: "Unknown — it may or may not have reached the customer",
+  unknown: "Unknown (not retried: it may have reached the customer)",
 };
 
 function reactions(message) {
@@ -117,7 +117,7 @@ export function messageEntry(message, { onRetry }) {
           "p",
           { class: `state state-${status}` },
           STATES[status] || status,
-          status === "failed" && message.error ? `: ${message.error}` : "",
+          (status === "failed" || status === "unknown") && message.error ? `: ${message.error}` : "",
           status === "failed" ? el("button", { type: "button", class: "retry", onclick: onRetry }, "Retry") : null,
         )
       : null,
