@@ -12,6 +12,12 @@ recognizes it names the ``format``. The order goes from the most specific shape 
 
 Only when none of them recognizes the body is it tried as a wrapper (list, ``messages``, ``data``,
 ``payload``), so a message body that happens to have a ``data`` key stays one message.
+
+Last, when neither an adapter nor a wrapper recognized it, the body is read by the shape of its
+objects rather than their keys (``nested`` again, :mod:`inbox.normalize.shapes`): a person object
+under any key that does not name the other side is the sender, an object with text is the message,
+and when two candidates remain it refuses to guess. Running last means that nothing recognized by
+name changes, and that bodies recognized by name pay nothing for it.
 """
 
 from __future__ import annotations
@@ -48,9 +54,12 @@ def _normalize_node(body: object, ctx: Context, depth: int) -> Outcome:
         if messages is not None:
             return Outcome(format=name, messages=messages)
     items = wrappers.wrapped_items(body)
-    if items is None:
-        return Outcome()
-    return wrappers.unwrap(items, ctx, depth, _normalize_node)
+    outcome = Outcome() if items is None else wrappers.unwrap(items, ctx, depth, _normalize_node)
+    if outcome.format is None:
+        messages = nested.adapt_by_shape(body, ctx)
+        if messages is not None:
+            return Outcome(format=nested.FORMAT, messages=messages)
+    return outcome
 
 
 def normalize_unguarded(body: object, ctx: Context) -> NormalizeResult:

@@ -10,7 +10,7 @@ be a plain string, which is then the text. Here ``message.id`` is the message's 
 from __future__ import annotations
 
 from inbox.models import NormalizedMessage
-from inbox.normalize import fields
+from inbox.normalize import fields, shapes
 from inbox.normalize.coerce import any_flag, as_text
 from inbox.normalize.context import Context, make_message
 
@@ -41,15 +41,18 @@ def _username(sender: dict[object, object] | None, body: dict[object, object]) -
     return None
 
 
-def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
-    if not isinstance(body, dict):
-        return None
-    sender = _sender_object(body)
-    message = body.get("message")
-    inner = message if isinstance(message, dict) else None
-    if sender is None and inner is None:
-        return None
-
+def _read(
+    body: dict[object, object],
+    ctx: Context,
+    sender: dict[object, object] | None,
+    inner: dict[object, object] | None,
+    *,
+    content: dict[object, object] | None = None,
+    text_keys: tuple[str, ...] = _INNER_TEXT_KEYS,
+    fallback_name: str | None = None,
+) -> list[NormalizedMessage] | None:
+    """The message a body with these sender and message objects carries (``content``, where its
+    text and attachments are, defaults to ``inner``)."""
     sender_id = (fields.pick_id(sender, _SENDER_ID_KEYS) if sender else None) or fields.sender_id(body)
     if sender_id is None:
         return None
@@ -59,13 +62,14 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
         return []
 
     if inner is not None:
+        content = inner if content is None else content
         message_id = fields.pick_id(inner, _INNER_ID_KEYS)
-        text = fields.pick_text(inner, _INNER_TEXT_KEYS)
-        attachments = fields.pick_attachments(inner)
+        text = fields.pick_text(content, text_keys)
+        attachments = fields.pick_attachments(content)
         inner_time = fields.pick_time(inner, fields.TIMESTAMP_KEYS)
     else:
         message_id = None
-        text = as_text(message)
+        text = as_text(body.get("message"))
         attachments = []
         inner_time = None
     result = make_message(
@@ -73,9 +77,56 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
         FORMAT,
         sender_id=sender_id,
         message_id=message_id or fields.pick_id(body, fields.MESSAGE_ID_KEYS),
-        username=_username(sender, body),
+        username=_username(sender, body) or fallback_name,
         text=text or fields.pick_text(body, fields.TEXT_KEYS),
         attachments=attachments or fields.pick_attachments(body),
         timestamp_ms=fields.pick_time(body, fields.TIMESTAMP_KEYS) or inner_time,
     )
     return [result] if result is not None else None
+
+
+def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
+    """By name: ``sender{}`` (or ``from{}``, ``contact{}``, ``user{}``) and/or ``message{}``."""
+    if not isinstance(body, dict):
+        return None
+    sender = _sender_object(body)
+    message = body.get("message")
+    inner = message if isinstance(message, dict) else None
+    if sender is None and inner is None:
+        return None
+    return _read(body, ctx, sender, inner)
+
+
+def adapt_by_shape(body: object, ctx: Context) -> list[NormalizedMessage] | None:
+    """By content (:mod:`inbox.normalize.shapes`): the last resort, for a body nothing else recognized.
+
+    The sender is looked for in the body, then (when the body names no sender at all) in the message
+    object. A message sent by our side (a bot, an agent, ``direction: "outbound"``) is recognized and
+    skipped, like an echo.
+    """
+    if not isinstance(body, dict):
+        return None
+    sender = shapes.sender_object(body, _SENDER_OBJECTS)
+    found = shapes.message_object(body, sender)
+    if sender is shapes.AMBIGUOUS or (found is not None and found[0] is shapes.AMBIGUOUS):
+        return None
+    inner, content = found if found is not None else (None, None)
+    if sender is None and inner is not None and fields.sender_id(body) is None:
+        sender = shapes.sender_object(inner, _SENDER_OBJECTS)
+        if sender is shapes.AMBIGUOUS:
+            return None
+    if sender is None and inner is None:
+        return None
+    messages = _read(
+        body,
+        ctx,
+        sender,
+        inner,
+        content=content,
+        text_keys=shapes.MESSAGE_TEXT_KEYS,
+        fallback_name=shapes.display_name(sender) if sender is not None else None,
+    )
+    ours = (sender is not None and shapes.is_not_a_customer(sender)) or any(
+        shapes.is_outgoing(obj) for obj in (body, inner) if obj is not None
+    )
+    return [] if messages and ours else messages
