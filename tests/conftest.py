@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from inbox import settings as inbox_settings
-from inbox import store as inbox_store
+from inbox.storage import store as inbox_store
 from inbox_dev.events import http_api_event
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext

@@ -1,5 +1,5 @@
 """Config function: the operator API (login, settings, stored messages). Wiring only; logic is in
-inbox.operator_api, which checks the bearer token of every route but the login."""
+inbox.operator.api, which checks the bearer token of every route but the login."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from inbox import web_inbox
 from inbox.http import json_response, to_response, unexpected_error
-from inbox.message_reader import MessageReader
 from inbox.observability import logger, metrics, trace_handler
-from inbox.operator_api import OperatorApi, OperatorRequest
+from inbox.operator import web_inbox
+from inbox.operator.api import OperatorApi, OperatorRequest
 from inbox.settings import function_environment
-from inbox.store import MessageStore
+from inbox.storage.readers import MessageReader
+from inbox.storage.store import MessageStore
 
 app = APIGatewayHttpResolver(serializer=json_response)
 app.exception_handler(Exception)(unexpected_error)

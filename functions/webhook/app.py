@@ -1,4 +1,5 @@
-"""Webhook function: receives every Chatrace (or Meta) delivery. Wiring only; logic is in inbox.ingest."""
+"""Webhook function: receives every Chatrace (or Meta) delivery. Wiring only; logic is in
+inbox.webhook.ingest."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox.http import json_response, to_response, unexpected_error
-from inbox.ingest import WebhookRequest, answer_handshake, receive_delivery
 from inbox.observability import logger, metrics, trace_handler
 from inbox.settings import function_environment
-from inbox.store import MessageStore
+from inbox.storage.store import MessageStore
+from inbox.webhook.ingest import WebhookRequest, answer_handshake, receive_delivery
 
 app = APIGatewayHttpResolver(serializer=json_response)
 app.exception_handler(Exception)(unexpected_error)

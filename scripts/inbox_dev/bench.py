@@ -183,13 +183,13 @@ def warm_request(requests: int) -> dict[str, float]:
     """Median warm request through the handler vs. the store's own write of the same message.
 
     The write path is one TransactWriteItems (the message and its content fingerprint; see
-    inbox.store), so the bare handler does exactly that write — built by the store from an equal
+    inbox.storage.store), so the bare handler does exactly that write — built by the store from an equal
     message — and nothing else: no HTTP event, parsing, normalizing, logging or metrics.
     Every message has its own text, as real traffic does (equal texts would take the slower
     content-matching path on purpose).
     """
     from inbox.models import NormalizedMessage
-    from inbox.store import MessageStore
+    from inbox.storage.store import MessageStore
 
     from inbox_dev import cfn
     from inbox_dev.events import http_api_event
@@ -268,7 +268,7 @@ def _stored_sizes(
     store: Any, event: dict[str, Any], webhook: Any, handler: logging.Handler
 ) -> dict[str, float]:
     """Bytes of one delivery's message item, fingerprint item and log output (for the cost estimate)."""
-    from inbox.store import message_key
+    from inbox.storage.store import message_key
 
     captured = io.StringIO()
     if isinstance(handler, logging.StreamHandler):

@@ -1,6 +1,6 @@
 """`make bench` (f): the web inbox's page weight and how long Chromium takes to show 500 conversations.
 
-The weight is every file the page loads (``inbox.web_inbox.ASSETS``), uncompressed. The timing runs
+The weight is every file the page loads (``inbox.operator.web_inbox.ASSETS``), uncompressed. The timing runs
 against a dev server of its own: 500 conversations are written through the webhook, then a fresh
 browser logs in and the clock runs from the click on *Log in* to the first page (50) being listed,
 and on to all 500 listed (the *More* button, 100 a page, as an operator would).
@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from inbox.web_inbox import page_weight
+from inbox.operator.web_inbox import page_weight
 
 TARGET_PAGE_BYTES = 60 * 1024
 CONVERSATIONS = 500

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
-from inbox.jwt_auth import MIN_SECRET_BYTES
-from inbox.passwords import hash_password
+from inbox.operator.passwords import hash_password
+from inbox.operator.tokens import MIN_SECRET_BYTES
 from inbox.settings import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD_HASH,

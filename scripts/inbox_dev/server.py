@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inbox.settings import CHATRACE_TOKEN, META_APP_SECRET, WEBHOOK_SECRET
-from inbox.webhook_auth import protection
+from inbox.webhook.auth import protection
 
 from inbox_dev import cfn, console
 from inbox_dev.events import http_api_event, scheduled_event

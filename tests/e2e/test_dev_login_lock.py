@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import jwt
 import pytest
-from inbox.login_throttle import ADDRESS_POLICY
+from inbox.operator.login_throttle import ADDRESS_POLICY
 from inbox.settings import INITIAL_SESSION_GENERATION
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from inbox_dev.secrets import DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD

@@ -82,7 +82,7 @@ def test_failed_logins_and_refused_tokens_raise_an_alarm(
 
 
 def test_the_operator_api_may_keep_its_login_counters_in_the_table(template: dict[str, Any]) -> None:
-    """inbox.login_throttle reads (GetItem) and writes (PutItem, in a transaction) LOGIN# items."""
+    """inbox.operator.login_throttle reads (GetItem) and writes (PutItem, in a transaction) LOGIN# items."""
     resources = template["Resources"]
     policies = resources["ConfigFunction"]["Properties"]["Policies"]
     actions = {

@@ -216,7 +216,7 @@ def test_functions_use_only_scoped_policy_templates_or_policies_of_the_template(
             assert name in SCOPED_POLICY_TEMPLATES, f"{logical_id}: policy template {name}"
 
 
-# What inbox.store's write path calls: GetItem (fingerprint reads) and TransactWriteItems, which IAM
+# What inbox.storage.store's write path calls: GetItem (fingerprint reads) and TransactWriteItems, which IAM
 # authorizes by the actions inside it (Put, Update, ConditionCheck). No Scan, no Query, no Delete.
 WRITE_PATH_ACTIONS = [
     "dynamodb:ConditionCheckItem",

@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 import pytest
-from inbox.passwords import hash_password
-from inbox.store import MessageStore
+from inbox.operator.passwords import hash_password
+from inbox.storage.store import MessageStore
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack

@@ -9,12 +9,12 @@ from typing import Any
 import boto3
 import httpx
 from inbox import settings as inbox_settings
-from inbox.chatrace_inbox import InboxClient
 from inbox.outbound import AllowedHosts
-from inbox.poller import InvocationSummary, PollerConfig, run_invocation
-from inbox.poller_state import PollerState
+from inbox.polling.inbox_client import InboxClient
+from inbox.polling.poller import InvocationSummary, PollerConfig, run_invocation
+from inbox.polling.state import PollerState
 from inbox.settings import CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL, POLLING_ENABLED, function_environment
-from inbox.store import MessageStore
+from inbox.storage.store import MessageStore
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.local_aws import LocalStack
 

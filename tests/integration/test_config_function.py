@@ -13,11 +13,11 @@ import boto3
 import jwt
 import pytest
 from botocore.stub import Stubber
-from inbox import jwt_auth
 from inbox import settings as inbox_settings
 from inbox.models import NormalizedMessage
+from inbox.operator import tokens
 from inbox.settings import INITIAL_SESSION_GENERATION
-from inbox.store import MessageStore
+from inbox.storage.store import MessageStore
 from inbox_dev.local_aws import LocalStack
 
 from tests.conftest import Invoke, LogCapture
@@ -68,8 +68,8 @@ def forged(**changes: Any) -> str:
         "sub": "admin",
         "iat": now,
         "exp": now + 600,
-        "iss": jwt_auth.issuer_for("/chatrace-inbox-local"),
-        "aud": jwt_auth.AUDIENCE,
+        "iss": tokens.issuer_for("/chatrace-inbox-local"),
+        "aud": tokens.AUDIENCE,
         "gen": INITIAL_SESSION_GENERATION,
     }
     key = changes.pop("key", JWT_SECRET)
@@ -118,7 +118,7 @@ def test_wrong_email_and_wrong_password_get_the_same_401(call: Call) -> None:
 
 
 def test_a_wrong_email_still_costs_a_password_check(call: Call, monkeypatch: pytest.MonkeyPatch) -> None:
-    from inbox import passwords
+    from inbox.operator import passwords
 
     checked: list[str] = []
     real = passwords.verify_password
@@ -127,7 +127,7 @@ def test_a_wrong_email_still_costs_a_password_check(call: Call, monkeypatch: pyt
         checked.append(stored)
         return real(password, stored)
 
-    monkeypatch.setattr("inbox.operator_login.verify_password", counting)
+    monkeypatch.setattr("inbox.operator.login.verify_password", counting)
     call("POST", "/auth/login", body={"email": "nobody@example.com", "password": "guess"})
     call("POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": "guess"})
     assert checked == [PASSWORD_HASH, PASSWORD_HASH]
@@ -762,7 +762,7 @@ class TestSecretHygiene:
 
 
 def test_config_shows_the_pollers_token_health(call: Call, token: str, table_name: str) -> None:
-    from inbox.poller_state import PollerState
+    from inbox.polling.state import PollerState
 
     before = call("GET", "/instagram/config", token=token)
     assert before.body["polling"]["status"]["token"]["status"] == "unknown"

@@ -16,10 +16,10 @@ import boto3
 import httpx
 import pytest
 from inbox import settings as inbox_settings
-from inbox.conversations import ConversationReader
 from inbox.events import DETAIL_TYPE, SOURCE
 from inbox.models import NormalizedMessage
-from inbox.store import MessageStore
+from inbox.operator.conversations import ConversationReader
+from inbox.storage.store import MessageStore
 from inbox_dev import streams
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext

@@ -18,12 +18,12 @@ from typing import Any
 
 import boto3
 import pytest
-from inbox.chatrace_inbox import Conversation, InboxMessage, to_normalized
-from inbox.fingerprints import TOLERANCE_MS
 from inbox.models import Attachment, NormalizedMessage
 from inbox.normalize import is_derived, normalize
+from inbox.polling.inbox_client import Conversation, InboxMessage, to_normalized
 from inbox.settings import CHATRACE_TOKEN
-from inbox.store import MessageStore
+from inbox.storage.fingerprints import TOLERANCE_MS
+from inbox.storage.store import MessageStore
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import boto3
 import pytest
-from inbox import store as inbox_store
+from inbox.storage import store as inbox_store
 
 from tests.conftest import Invoke
 from tests.integration.conftest import OPERATOR, Call

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import boto3
 import pytest
 from inbox import settings as inbox_settings
-from inbox.passwords import verify_password
+from inbox.operator.passwords import verify_password
 from inbox_dev import secrets as make_secrets
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext

@@ -1,4 +1,4 @@
-"""functions/poller/app.py and inbox.poller against moto (from template.yaml) and the fake Chatrace.
+"""functions/poller/app.py and inbox.polling.poller against moto (from template.yaml) and the fake Chatrace.
 
 The schedule never fires under moto: tests call the handler (one round: a 20 s context leaves no
 time for a second) or ``run_invocation`` with a fake clock, whose sleeps take no time, for the
@@ -14,9 +14,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from inbox import poller
-from inbox.poller import OVERLAP_MS
-from inbox.poller_state import LeaseLost, PollerState, read_poller_status
+from inbox.polling import poller
+from inbox.polling.poller import OVERLAP_MS
+from inbox.polling.state import LeaseLost, PollerState, read_poller_status
 from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
     CHATRACE_INBOX_URL,
@@ -550,7 +550,7 @@ def test_rounds_publish_the_poller_metrics(
 
 @pytest.fixture(autouse=True)
 def _fresh_usernames() -> Iterator[None]:
-    from inbox import poller
+    from inbox.polling import poller
 
     yield
     poller.USERNAMES = poller.UsernameCache()

@@ -9,10 +9,10 @@ import json
 from typing import Any
 
 import pytest
-from inbox import search
-from inbox.message_reader import MessageReader
 from inbox.models import Attachment, NormalizedMessage
-from inbox.store import MessageStore
+from inbox.operator import search
+from inbox.storage.readers import MessageReader
+from inbox.storage.store import MessageStore
 
 from tests.integration.conftest import OPERATOR, Call
 

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from inbox import ingest
+from inbox.webhook import ingest
 
 from tests.conftest import Invoke
 

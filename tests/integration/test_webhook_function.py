@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from inbox import settings as inbox_settings
-from inbox.webhook_auth import signature_for
+from inbox.webhook.auth import signature_for
 from inbox_dev.samples import load_samples, mismatches
 
 from tests.conftest import Invoke, LogCapture

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from inbox import settings as inbox_settings
 from inbox.settings import META_APP_SECRET, WEBHOOK_SECRET, FunctionEnvironment
-from inbox.webhook_auth import signature_for
+from inbox.webhook.auth import signature_for
 from inbox_dev import cfn
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from inbox_dev.local_aws import TEMPLATE_PATH, LocalStack

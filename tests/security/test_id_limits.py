@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from inbox.ingest import MAX_MESSAGES
-from inbox.store import MAX_ID_BYTES
+from inbox.storage.store import MAX_ID_BYTES
+from inbox.webhook.ingest import MAX_MESSAGES
 
 from tests.conftest import Invoke
 

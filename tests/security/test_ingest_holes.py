@@ -16,9 +16,9 @@ from typing import Any
 
 import boto3
 import pytest
-from inbox.conversations import ConversationReader
 from inbox.errors import StoreUnavailable
 from inbox.normalize.timestamps import MAX_FUTURE_MS, datetime_to_ms, format_ms
+from inbox.operator.conversations import ConversationReader
 
 from tests.conftest import Invoke
 

@@ -19,11 +19,11 @@ from typing import Protocol
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from inbox import login_throttle
 from inbox.http import Answer
-from inbox.login_throttle import ACCOUNT_POLICY, ADDRESS_POLICY, LoginThrottle
-from inbox.operator_api import OperatorRequest
-from inbox.store import LOGIN_BY_ADDRESS, login_counter_key, read_unavailable
+from inbox.operator import login_throttle
+from inbox.operator.api import OperatorRequest
+from inbox.operator.login_throttle import ACCOUNT_POLICY, ADDRESS_POLICY, LoginThrottle
+from inbox.storage.store import LOGIN_BY_ADDRESS, login_counter_key, read_unavailable
 from inbox_dev.local_aws import LocalStack
 
 from tests.integration.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OPERATOR, Call

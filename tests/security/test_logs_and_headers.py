@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from inbox.passwords import hash_password
+from inbox.operator.passwords import hash_password
 from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, WEBHOOK_SECRET
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from inbox_dev.events import http_api_event

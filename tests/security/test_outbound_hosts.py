@@ -19,10 +19,10 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from inbox import chatrace_api
 from inbox import settings as inbox_settings
-from inbox.chatrace_inbox import InboxClient
+from inbox.operator import chatrace_client
 from inbox.outbound import AllowedHosts, OutboundRefused, contact_segment
+from inbox.polling.inbox_client import InboxClient
 from inbox.settings import CHATRACE_ACCOUNT_ID, CHATRACE_API_URL, CHATRACE_INBOX_URL, POLLING_ENABLED
 from inbox_dev import cfn
 from inbox_dev.fake_chatrace import FakeChatrace
@@ -201,7 +201,7 @@ def refusing_transport() -> httpx.MockTransport:
 @pytest.mark.parametrize(("url", "rule"), HOSTILE_URLS)
 def test_the_clients_themselves_refuse_before_any_connection(url: str, rule: str) -> None:
     with pytest.raises(OutboundRefused) as sending:
-        chatrace_api.send_text(
+        chatrace_client.send_text(
             api_url=url,
             allowed=ALLOWED,
             token=TOKEN,
@@ -222,7 +222,7 @@ def test_the_clients_themselves_refuse_before_any_connection(url: str, rule: str
 )
 def test_a_contact_id_cannot_change_the_path_of_a_send(contact_id: str) -> None:
     with pytest.raises(OutboundRefused, match="a contact id is"):
-        chatrace_api.send_text(
+        chatrace_client.send_text(
             api_url="https://api.chatrace.com",
             allowed=ALLOWED,
             token=TOKEN,
@@ -240,7 +240,7 @@ def test_a_contact_id_is_one_percent_encoded_path_segment() -> None:
         seen.append(str(request.url))
         return httpx.Response(200, json={"success": True})
 
-    chatrace_api.send_text(
+    chatrace_client.send_text(
         api_url="https://api.chatrace.com/",
         allowed=ALLOWED,
         token=TOKEN,

@@ -24,10 +24,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from inbox import replies
 from inbox import settings as inbox_settings
 from inbox.models import STALE_SENDING
-from inbox.store import conversation_key, message_key
+from inbox.operator import replies
+from inbox.storage.store import conversation_key, message_key
 from inbox_dev.events import http_api_event
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext

@@ -15,8 +15,8 @@ from typing import Any
 import boto3
 import jwt
 import pytest
-from inbox import jwt_auth
 from inbox import settings as inbox_settings
+from inbox.operator import tokens
 from inbox.settings import INITIAL_SESSION_GENERATION, SESSION_GENERATION
 from inbox_dev import secrets as make_secrets
 from inbox_dev.local_aws import LocalStack
@@ -56,8 +56,8 @@ def signed(**changes: Any) -> str:
         "sub": "admin",
         "iat": now,
         "exp": now + 600,
-        "iss": jwt_auth.issuer_for("/chatrace-inbox-local"),
-        "aud": jwt_auth.AUDIENCE,
+        "iss": tokens.issuer_for("/chatrace-inbox-local"),
+        "aud": tokens.AUDIENCE,
         "gen": INITIAL_SESSION_GENERATION,
     }
     claims.update(changes)

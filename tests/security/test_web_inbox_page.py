@@ -1,5 +1,5 @@
-"""§10 of docs/security.md: the web inbox's files (inbox/web/) — small, self-contained, and with no way to
-turn data into HTML or code."""
+"""§10 of docs/security.md: the web inbox's files (inbox/operator/web/) — small, self-contained, and with no
+way to turn data into HTML or code."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from importlib import resources
 
 import pytest
-from inbox import web_inbox
+from inbox.operator import web_inbox
 
 WEB = resources.files("inbox").joinpath("web")
 

@@ -10,7 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from inbox.chatrace_inbox import (
+from inbox.models import Attachment
+from inbox.normalize import is_derived
+from inbox.outbound import AllowedHosts
+from inbox.polling.inbox_client import (
     BadInboxRow,
     InboxClient,
     InboxUnavailable,
@@ -20,9 +23,6 @@ from inbox.chatrace_inbox import (
     message_of,
     to_normalized,
 )
-from inbox.models import Attachment
-from inbox.normalize import is_derived
-from inbox.outbound import AllowedHosts
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "inbox"
 

@@ -6,11 +6,11 @@ import json
 from typing import Any, get_args
 
 import pytest
-from inbox.config_api import ConfigUpdate, FieldName, base_url, checked_update, config_view
 from inbox.errors import InvalidRequest
 from inbox.normalize import fieldmap
+from inbox.operator.config import ConfigUpdate, FieldName, base_url, checked_update, config_view
 from inbox.outbound import AllowedHosts
-from inbox.poller import PollerConfig
+from inbox.polling.poller import PollerConfig
 from inbox.settings import DEFAULT_CHATRACE_ALLOWED_HOSTS, FunctionEnvironment, Settings
 from inbox.validation import validated
 

@@ -6,8 +6,8 @@ import base64
 import json
 
 import pytest
-from inbox.delivery import MAX_NESTING, media_type_of, parse_delivery, raw_bytes
 from inbox.errors import RejectedDelivery
+from inbox.webhook.delivery import MAX_NESTING, media_type_of, parse_delivery, raw_bytes
 
 SEED = {"senderId": "123", "messageId": "m-1", "text": "hi"}
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from inbox import store, webhook_auth
 from inbox.errors import RejectedDelivery
 from inbox.observability import MetricName
+from inbox.storage import store
+from inbox.webhook import auth as webhook_auth
 from inbox_dev import cfn
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from inbox.fingerprints import (
+from inbox.models import NormalizedMessage
+from inbox.storage.fingerprints import (
     TOLERANCE_MS,
     Entry,
     Fingerprint,
@@ -16,7 +17,6 @@ from inbox.fingerprints import (
     sighting,
     url_identity,
 )
-from inbox.models import NormalizedMessage
 
 
 def ms(hour: int, minute: int, second: int = 0) -> int:

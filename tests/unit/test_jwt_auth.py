@@ -11,11 +11,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from inbox import jwt_auth
 from inbox.errors import Unauthorized
+from inbox.operator import tokens
 
 SECRET = "s" * 48
-ISSUER = jwt_auth.issuer_for("/chatrace-inbox")
+ISSUER = tokens.issuer_for("/chatrace-inbox")
 GENERATION = "g1"
 MAX_LIFETIME = 3600
 LIMITS: dict[str, Any] = {"generation": GENERATION, "max_lifetime_seconds": MAX_LIFETIME}
@@ -32,7 +32,7 @@ def claims(**changes: Any) -> dict[str, Any]:
         "iat": issued,
         "exp": issued + 3600,
         "iss": ISSUER,
-        "aud": jwt_auth.AUDIENCE,
+        "aud": tokens.AUDIENCE,
         "gen": GENERATION,
     }
     base.update(changes)
@@ -47,8 +47,8 @@ def b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def verify(token: str) -> jwt_auth.Claims:
-    return jwt_auth.verify_token(token, secret=SECRET, issuer=ISSUER, **LIMITS)
+def verify(token: str) -> tokens.Claims:
+    return tokens.verify_token(token, secret=SECRET, issuer=ISSUER, **LIMITS)
 
 
 def refused(token: str) -> Unauthorized:
@@ -58,7 +58,7 @@ def refused(token: str) -> Unauthorized:
 
 
 def test_an_issued_token_verifies_with_its_claims() -> None:
-    token = jwt_auth.issue_token(
+    token = tokens.issue_token(
         secret=SECRET, issuer=ISSUER, lifetime_seconds=600, generation=GENERATION, now=now()
     )
     found = verify(token)
@@ -71,8 +71,8 @@ def test_alg_none_is_refused() -> None:
     unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}."
     assert refused(unsigned + "x").reason == "invalid token"
     with pytest.raises(Unauthorized):
-        jwt_auth.verify_token(
-            jwt_auth.bearer_token({"authorization": f"Bearer {unsigned}"}),
+        tokens.verify_token(
+            tokens.bearer_token({"authorization": f"Bearer {unsigned}"}),
             secret=SECRET,
             issuer=ISSUER,
             **LIMITS,
@@ -83,7 +83,7 @@ def test_hs512_with_the_right_key_is_refused() -> None:
     long_secret = "s" * 64
     token = sign(claims(), key=long_secret, algorithm="HS512")
     with pytest.raises(Unauthorized) as caught:
-        jwt_auth.verify_token(token, secret=long_secret, issuer=ISSUER, **LIMITS)
+        tokens.verify_token(token, secret=long_secret, issuer=ISSUER, **LIMITS)
     assert caught.value.error_code == "invalid_token"
 
 
@@ -96,7 +96,7 @@ def test_rs256_token_is_refused_even_when_the_public_key_is_used_as_hmac_secret(
     )
     forged_header = b64({"alg": "HS256", "typ": "JWT"})
     with pytest.raises(Unauthorized):
-        jwt_auth.verify_token(
+        tokens.verify_token(
             f"{forged_header}.{token.split('.')[1]}.{token.split('.')[2]}",
             secret=public_pem.decode(),
             issuer=ISSUER,
@@ -128,8 +128,8 @@ def test_token_issued_in_the_future_is_refused() -> None:
     "changes",
     [
         {"aud": "someone-else"},
-        {"aud": [jwt_auth.AUDIENCE, "other"]},
-        {"iss": jwt_auth.issuer_for("/another-stack")},
+        {"aud": [tokens.AUDIENCE, "other"]},
+        {"iss": tokens.issuer_for("/another-stack")},
         {"sub": "not-the-admin"},
         {"sub": 42},
     ],
@@ -160,8 +160,8 @@ def test_every_claim_is_required(missing: str) -> None:
 )
 def test_garbage_is_refused_without_an_exception_escaping(token: str) -> None:
     with pytest.raises(Unauthorized):
-        jwt_auth.verify_token(
-            jwt_auth.bearer_token({"authorization": f"Bearer {token}"}),
+        tokens.verify_token(
+            tokens.bearer_token({"authorization": f"Bearer {token}"}),
             secret=SECRET,
             issuer=ISSUER,
             **LIMITS,
@@ -170,9 +170,9 @@ def test_garbage_is_refused_without_an_exception_escaping(token: str) -> None:
 
 def test_missing_authorization_header_is_refused_without_an_error_code() -> None:
     with pytest.raises(Unauthorized) as caught:
-        jwt_auth.bearer_token({})
+        tokens.bearer_token({})
     assert caught.value.reason == "missing bearer token"
-    assert jwt_auth.challenge(caught.value) == 'Bearer realm="chatrace-inbox"'
+    assert tokens.challenge(caught.value) == 'Bearer realm="chatrace-inbox"'
 
 
 @pytest.mark.parametrize(
@@ -180,15 +180,15 @@ def test_missing_authorization_header_is_refused_without_an_error_code() -> None
 )
 def test_malformed_authorization_header_is_refused(value: str) -> None:
     with pytest.raises(Unauthorized) as caught:
-        jwt_auth.bearer_token({"authorization": value})
-    assert jwt_auth.challenge(caught.value).startswith('Bearer realm="chatrace-inbox"')
+        tokens.bearer_token({"authorization": value})
+    assert tokens.challenge(caught.value).startswith('Bearer realm="chatrace-inbox"')
 
 
 def test_bearer_scheme_is_case_insensitive() -> None:
-    token = jwt_auth.issue_token(
+    token = tokens.issue_token(
         secret=SECRET, issuer=ISSUER, lifetime_seconds=60, generation=GENERATION, now=now()
     )
-    assert jwt_auth.bearer_token({"authorization": f"bearer {token}"}) == token
+    assert tokens.bearer_token({"authorization": f"bearer {token}"}) == token
 
 
 def test_a_refusal_never_carries_the_token() -> None:
@@ -199,5 +199,5 @@ def test_a_refusal_never_carries_the_token() -> None:
 
 
 def test_secrets_shorter_than_32_bytes_are_not_usable() -> None:
-    assert not jwt_auth.secret_is_usable("x" * 31)
-    assert jwt_auth.secret_is_usable("x" * 32)
+    assert not tokens.secret_is_usable("x" * 31)
+    assert tokens.secret_is_usable("x" * 32)

@@ -1,9 +1,15 @@
-"""inbox.login_throttle's pure parts: which counter an address or email falls in, and the delays."""
+"""inbox.operator.login_throttle's pure parts: which counter an address or email falls in, and the delays."""
 
 from __future__ import annotations
 
 import pytest
-from inbox.login_throttle import ACCOUNT_POLICY, ADDRESS_POLICY, Policy, account_subject, address_subject
+from inbox.operator.login_throttle import (
+    ACCOUNT_POLICY,
+    ADDRESS_POLICY,
+    Policy,
+    account_subject,
+    address_subject,
+)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from inbox.passwords import (
+from inbox.operator.passwords import (
     DEFAULT_N,
     MAX_PASSWORD_CHARS,
     MalformedHash,

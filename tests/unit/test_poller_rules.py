@@ -6,10 +6,9 @@ import random
 from typing import Any, cast
 
 import pytest
-from inbox.chatrace_inbox import Conversation, InboxClient, InboxUnavailable
-from inbox.fingerprints import TTL_DAYS
 from inbox.models import NormalizedMessage
-from inbox.poller import (
+from inbox.polling.inbox_client import Conversation, InboxClient, InboxUnavailable
+from inbox.polling.poller import (
     CONVERSATION_PAGE,
     INITIAL_LOOKBACK_MS,
     MAX_BACKOFF_SECONDS,
@@ -23,9 +22,10 @@ from inbox.poller import (
     UsernameCache,
     _Invocation,
 )
-from inbox.poller_state import PollerState
+from inbox.polling.state import PollerState
 from inbox.settings import Settings
-from inbox.store import MessageStore, WriteResult
+from inbox.storage.fingerprints import TTL_DAYS
+from inbox.storage.store import MessageStore, WriteResult
 
 NOW_MS = 1_731_499_260_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from inbox.errors import RejectedDelivery
-from inbox.webhook_auth import authenticate, meta_handshake, protection, signature_for
+from inbox.webhook.auth import authenticate, meta_handshake, protection, signature_for
 
 RAW = b'{"senderId": "1", "text": "hi"}'
 SECRET = "s3cret-value"

@@ -36,9 +36,9 @@ import boto3
 from botocore.config import Config
 
 from inbox.errors import InboxError
-from inbox.message_reader import message_from_item
 from inbox.models import NormalizedMessage
 from inbox.observability import MetricName, logger, metrics, text_preview
+from inbox.storage.readers import message_from_item
 
 SOURCE = "chatrace-inbox"
 DETAIL_TYPE = "Instagram message received"

@@ -18,7 +18,7 @@ ReactionAction = Literal["react", "unreact"]
 ReplyStatus = Literal["sending", "sent", "failed", "unknown"]
 STALE_SENDING = timedelta(seconds=60)
 """Longer than any invocation of the operator function (10 s): a reply ``sending`` this long was cut
-off with its invocation, so its outcome is ``unknown`` (inbox.replies)."""
+off with its invocation, so its outcome is ``unknown`` (inbox.operator.replies)."""
 
 
 def reply_status_seen(status: str | None, attempt: str | None, now: datetime) -> str | None:

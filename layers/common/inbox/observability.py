@@ -77,7 +77,7 @@ class MetricName:
     LOGIN_FAILURES = "OperatorLoginFailures"
     OPERATOR_AUTH_FAILURES = "OperatorAuthFailures"
     LOGINS_THROTTLED = "OperatorLoginsThrottled"
-    """Logins answered 429 by inbox.login_throttle (no password was checked)."""
+    """Logins answered 429 by inbox.operator.login_throttle (no password was checked)."""
     # poller
     MESSAGES_POLLED = "MessagesPolled"
     POLL_ROUNDS = "PollRounds"

@@ -3,8 +3,8 @@
 Every outbound call carries ``X-ACCESS-TOKEN``, so whoever can choose its URL can take the token.
 The URLs are settings an operator may change (``PUT /instagram/config``) and that anyone with
 ``ssm:PutParameter`` can rewrite, so the same check runs twice: when a URL is set (400 naming the
-rule) and right before each call (:func:`inbox.chatrace_api.send_text`,
-:class:`inbox.chatrace_inbox.InboxClient`), so a value stored before this check existed, or put
+rule) and right before each call (:func:`inbox.operator.chatrace_client.send_text`,
+:class:`inbox.polling.inbox_client.InboxClient`), so a value stored before this check existed, or put
 straight into Parameter Store, still cannot send the token elsewhere.
 
 The list is the stack parameter ``ChatraceAllowedHosts`` (the functions' ``CHATRACE_ALLOWED_HOSTS``,

@@ -6,7 +6,7 @@ neither the answer (one 401 for both) nor its timing says which of the two was w
 compares case-insensitively. Nothing of the credentials is logged, and the token's ``sub`` is a
 fixed ``admin`` rather than the email (which is kept as a secret too).
 
-Before any password work the attempt goes through :mod:`inbox.login_throttle` (429 + Retry-After
+Before any password work the attempt goes through :mod:`inbox.operator.login_throttle` (429 + Retry-After
 after too many failures from this address or for this account); a malformed body (400) or a
 missing secret (503) never reaches it, so neither counts as a failure.
 """
@@ -18,13 +18,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inbox import jwt_auth
-from inbox.config_api import token_lifetime
 from inbox.errors import MissingSecret, Unauthorized, UnusableSecret
 from inbox.http import Answer
-from inbox.login_throttle import LoginThrottle
 from inbox.observability import MetricName, logger, metrics
-from inbox.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
+from inbox.operator import tokens
+from inbox.operator.config import token_lifetime
+from inbox.operator.login_throttle import LoginThrottle
+from inbox.operator.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
 from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, Settings, session_generation
 from inbox.validation import validated
 
@@ -60,7 +60,7 @@ def login(
         raise Unauthorized("invalid email or password", detail="login refused")
     throttle.succeeded(attempt, now)
     lifetime = token_lifetime(settings)
-    token = jwt_auth.issue_token(
+    token = tokens.issue_token(
         secret=secret,
         issuer=issuer,
         lifetime_seconds=lifetime,
@@ -81,8 +81,8 @@ def required(settings: Settings, name: str) -> str:
 def signing_secret(settings: Settings) -> str:
     """The JWT secret; a missing or too short one is a setup problem (503), never "no check"."""
     secret = required(settings, JWT_SECRET)
-    if not jwt_auth.secret_is_usable(secret):
-        raise UnusableSecret(JWT_SECRET, f"shorter than {jwt_auth.MIN_SECRET_BYTES} bytes")
+    if not tokens.secret_is_usable(secret):
+        raise UnusableSecret(JWT_SECRET, f"shorter than {tokens.MIN_SECRET_BYTES} bytes")
     return secret
 
 

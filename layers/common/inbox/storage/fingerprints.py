@@ -24,7 +24,7 @@ and which later sighting it was paired with). A message at time *t* looks at the
 Scan), carry no index attributes (message listings never see them) and expire after
 :data:`TTL_DAYS` — the other source's sighting comes within minutes (the poller's cursor lag), a
 month covers any outage one would catch up from. How the store keeps this right under concurrent
-writers is described in :mod:`inbox.store`.
+writers is described in :mod:`inbox.storage.store`.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from inbox.errors import InvalidRequest, SettingsUnavailable
-from inbox.jwt_auth import secret_is_usable
 from inbox.observability import logger
+from inbox.operator.tokens import secret_is_usable
 from inbox.outbound import AllowedHosts, OutboundRefused
 from inbox.settings import (
     ADMIN_EMAIL,
@@ -55,7 +55,7 @@ from inbox.settings import (
     polling_enabled,
     read_field_map,
 )
-from inbox.webhook_auth import protection
+from inbox.webhook.auth import protection
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient

@@ -2,7 +2,7 @@
 
 - one sender's conversation: ``gsi1`` partition ``SENDER#<senderId>``;
 - every message: ``gsi2`` partition ``MSG``; kept (unrecognized or malformed) bodies: ``gsi2``
-  partition ``RAW`` (see :mod:`inbox.store` for the layout) — always a Query, never a Scan.
+  partition ``RAW`` (see :mod:`inbox.storage.store` for the layout) — always a Query, never a Scan.
 
 Pages continue *strictly before* the last sort key handed out (``<time>#<id>`` is unique, since the
 id is the item's key), expressed as a key condition rather than an ExclusiveStartKey: the position
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.models import Attachment, NormalizedMessage, Reaction, ReplyStatus, Source, reply_status_seen
-from inbox.store import (
+from inbox.storage.store import (
     MESSAGES_PARTITION,
     RAW_PARTITION,
     REACTION_PREFIX,

@@ -1,6 +1,6 @@
 """`GET /inbox` and `GET /inbox/{asset}`: the operator's web inbox, served by the config function.
 
-The page is static (``inbox/web/``: HTML, CSS and JavaScript modules, no build step, nothing from
+The page is static (``inbox/operator/web/``: HTML, CSS and JavaScript modules, no build step, nothing from
 another origin) and public — it holds no data; everything it shows comes from the JWT-protected
 JSON API, with the token kept in ``sessionStorage``. Each answer carries:
 

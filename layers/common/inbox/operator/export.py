@@ -26,8 +26,8 @@ from pydantic import BaseModel, ConfigDict
 
 from inbox.errors import InvalidRequest, NotFound
 from inbox.http import Answer
-from inbox.message_reader import MessageReader, message_from_item
 from inbox.models import NormalizedMessage
+from inbox.storage.readers import MessageReader, message_from_item
 from inbox.validation import validated
 
 MAX_MESSAGES = 5000

@@ -2,7 +2,7 @@
 
 Query parameters are validated with pydantic: ``limit`` 1 to 100 (default 50), ``cursor`` as handed out
 in ``nextCursor``, ``since`` ISO-8601 with any offset (without one it is UTC), ``senderId`` for one
-conversation, ``q`` to search (:mod:`inbox.search`: a bounded window, never a Scan); an unknown
+conversation, ``q`` to search (:mod:`inbox.operator.search`: a bounded window, never a Scan); an unknown
 parameter is a 400 too (a misspelt ``senderID`` must not silently list
 everything).
 
@@ -21,17 +21,18 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from inbox import delivery, search
 from inbox.errors import DuplicateKey, InvalidRequest, NotFound, RejectedDelivery
 from inbox.http import Answer
-from inbox.ingest import store_messages, store_reactions
-from inbox.message_reader import MessageReader
 from inbox.normalize import normalize
 from inbox.observability import logger
+from inbox.operator import search
 from inbox.paging import decode_cursor, encode_cursor
 from inbox.settings import Settings, read_field_map
-from inbox.store import MessageStore
+from inbox.storage.readers import MessageReader
+from inbox.storage.store import MessageStore
 from inbox.validation import validated
+from inbox.webhook import delivery
+from inbox.webhook.ingest import store_messages, store_reactions
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -94,7 +95,7 @@ def list_messages(query: Mapping[str, str], reader: MessageReader) -> Answer:
 
 
 def search_messages(params: MessagesQuery, reader: MessageReader) -> Answer:
-    """``q``: a bounded search (see :mod:`inbox.search` for why it never Scans)."""
+    """``q``: a bounded search (see :mod:`inbox.operator.search` for why it never Scans)."""
     q = params.q or ""
     if not search.terms(q):
         raise InvalidRequest("q: must hold a word to look for", field="q")

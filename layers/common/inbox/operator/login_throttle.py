@@ -1,7 +1,7 @@
 """Failed operator logins, counted in DynamoDB per source address and per account, with growing delays.
 
 Two counters (items ``LOGIN#address#…`` and ``LOGIN#account#…`` of the messages table, see
-:func:`inbox.store.login_counter_key`) decide whether a login may check a password at all:
+:func:`inbox.storage.store.login_counter_key`) decide whether a login may check a password at all:
 
 - **per source address** (an IPv4 address, or an IPv6 /64 — one host's whole range): 5 failures
   are free, then the address is locked 30 s, doubling with each further failure up to 15 min. An
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import StoreUnavailable, TooManyAttempts
-from inbox.store import (
+from inbox.storage.store import (
     LOGIN_BY_ACCOUNT,
     LOGIN_BY_ADDRESS,
     dynamodb_client,

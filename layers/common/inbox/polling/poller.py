@@ -29,7 +29,7 @@ backoff with jitter, at least ``Retry-After``). A message row that cannot be rea
 counted and skipped: one bad message never blocks the rest.
 
 Time, sleep and the invocation's remaining time come from a :class:`Clock`, so tests run many
-rounds in no time; the lease (:mod:`inbox.poller_state`) keeps two invocations from polling at once.
+rounds in no time; the lease (:mod:`inbox.polling.state`) keeps two invocations from polling at once.
 """
 
 from __future__ import annotations
@@ -42,7 +42,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from inbox.chatrace_inbox import (
+from inbox.errors import InboxError, RefusedMessage, SettingsUnavailable, StoreUnavailable
+from inbox.normalize.timestamps import format_ms
+from inbox.observability import MetricName, logger, poller_metrics, text_preview
+from inbox.outbound import AllowedHosts, OutboundRefused
+from inbox.polling.inbox_client import (
     REQUEST_BUDGET_SECONDS,
     BadInboxRow,
     Conversation,
@@ -53,12 +57,7 @@ from inbox.chatrace_inbox import (
     message_of,
     to_normalized,
 )
-from inbox.errors import InboxError, RefusedMessage, SettingsUnavailable, StoreUnavailable
-from inbox.fingerprints import TTL_DAYS
-from inbox.normalize.timestamps import format_ms
-from inbox.observability import MetricName, logger, poller_metrics, text_preview
-from inbox.outbound import AllowedHosts, OutboundRefused
-from inbox.poller_state import Backlog, LeaseLost, PollerState
+from inbox.polling.state import Backlog, LeaseLost, PollerState
 from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
     CHATRACE_INBOX_URL,
@@ -75,7 +74,8 @@ from inbox.settings import (
     poll_interval,
     polling_enabled,
 )
-from inbox.store import MessageStore
+from inbox.storage.fingerprints import TTL_DAYS
+from inbox.storage.store import MessageStore
 
 OVERLAP_MS = 120_000
 """Each round re-reads conversations changed in the two minutes before the cursor."""

@@ -1,6 +1,6 @@
 """`GET /instagram/conversations`: one row per sender, newest activity first.
 
-The rows are kept by the write path (:mod:`inbox.store`: ``CONV#<senderId>``, counted in the same
+The rows are kept by the write path (:mod:`inbox.storage.store`: ``CONV#<senderId>``, counted in the same
 transaction as each stored message, ``last*`` moved forward by a conditional update) and listed
 with one Query on ``gsi2`` partition ``CONV`` — no Scan, no recount. ``unanswered`` is true while
 the customer's last message is newer than the last reply Chatrace accepted. Instagram lets a
@@ -19,11 +19,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from inbox.http import Answer
-from inbox.message_reader import Item, MessageReader, Page, message_from_item
 from inbox.models import NormalizedMessage, reply_status_seen
 from inbox.normalize.timestamps import datetime_to_ms
 from inbox.paging import decode_cursor, encode_cursor
-from inbox.store import (
+from inbox.storage.readers import Item, MessageReader, Page, message_from_item
+from inbox.storage.store import (
     CONVERSATIONS_PARTITION,
     conversation_key,
     item_number,

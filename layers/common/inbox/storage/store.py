@@ -15,7 +15,7 @@ Table design (one table, on demand; see docs/architecture.md):
   than a random uuid, so a sender retrying the same broken body keeps one copy — on their own
   partition ``RAW`` of ``gsi2`` (listing messages never has to filter them out), expiring via ``ttl``.
 - content fingerprints: ``pk = FP#<sha256 of sender + content>``, ``sk = <yyyy-mm-ddThh>`` (see
-  :mod:`inbox.fingerprints`), so a message seen by the webhook with a derived id and by the poller
+  :mod:`inbox.storage.fingerprints`), so a message seen by the webhook with a derived id and by the poller
   (or Meta) with its real id is stored once.
 
 How a message is written (:meth:`MessageStore.write_message`), race-free without a read-then-write:
@@ -33,10 +33,10 @@ How a message is written (:meth:`MessageStore.write_message`), race-free without
    store re-reads and decides again (optimistic concurrency; DynamoDB serializes the
    transactions). The first writer wins and keeps its ``source``.
 
-Failed-login counters (see :mod:`inbox.login_throttle`): ``pk = LOGIN#address#<ip or /64>`` and
+Failed-login counters (see :mod:`inbox.operator.login_throttle`): ``pk = LOGIN#address#<ip or /64>`` and
 ``LOGIN#account#<hash of the email>``, ``sk = LOGIN``, expiring via ``ttl``; never indexed.
 
-Conversations (one row per sender, see :mod:`inbox.conversations`): ``pk = CONV#<senderId>``,
+Conversations (one row per sender, see :mod:`inbox.operator.conversations`): ``pk = CONV#<senderId>``,
 ``sk = CONV``, listed newest activity first on ``gsi2`` partition ``CONV`` with
 ``gsi2sk = <last activity, always with .fff>#<senderId>`` (the fixed width keeps string order equal
 to time order; message times are stored with or without milliseconds). Every transaction that
@@ -75,8 +75,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.errors import RefusedMessage, StoreUnavailable
-from inbox.fingerprints import MAX_ENTRIES, TTL_DAYS, Entry, Fingerprint, bucket_of, partner, sighting
 from inbox.normalize.timestamps import to_epoch_ms
+from inbox.storage.fingerprints import MAX_ENTRIES, TTL_DAYS, Entry, Fingerprint, bucket_of, partner, sighting
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -111,7 +111,7 @@ REACTION_PREFIX = "reaction:"
 ReactionOutcome = Literal["kept", "unchanged", "unknown message"]
 
 REPLY_ID_PREFIX = "reply:"
-"""Ids of operator replies (:mod:`inbox.replies`); an inbound message may not take one."""
+"""Ids of operator replies (:mod:`inbox.operator.replies`); an inbound message may not take one."""
 
 # A DynamoDB item may hold 400 KB; keep the raw body well inside that.
 MAX_RAW_BYTES = 300 * 1024
@@ -630,7 +630,7 @@ def conversation_key(sender_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"CONV#{sender_id}"}, "sk": {"S": "CONV"}}
 
 
-# Failed-login counters (inbox.login_throttle), one per source address and one per account.
+# Failed-login counters (inbox.operator.login_throttle), one per source address and one per account.
 LOGIN_BY_ADDRESS = "LOGIN#address#"
 LOGIN_BY_ACCOUNT = "LOGIN#account#"
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from inbox.message_reader import Index, MessageReader, message_from_item, sort_key_of
 from inbox.models import NormalizedMessage
-from inbox.store import MESSAGES_PARTITION
+from inbox.storage.readers import Index, MessageReader, message_from_item, sort_key_of
+from inbox.storage.store import MESSAGES_PARTITION
 
 SEARCH_WINDOW = 1000
 """Messages one search request reads at most (about 1,000 x 0.5 KB: some 60 read units)."""

@@ -3,7 +3,7 @@
 Chatrace may answer HTTP 200 with ``{"error": {"message", "code"}}`` (samples/chatrace-api), and
 some of its endpoints answer ``{"status": "error", "message"}``: the body is always checked, and
 only a 2xx whose body carries no error counts as sent. A failure says whether the text may have
-gone out, because a reply is sent at most once (inbox.replies):
+gone out, because a reply is sent at most once (inbox.operator.replies):
 
 - :class:`SendRejected` — Chatrace answered 4xx or an error in a 2xx body: not sent; ``reason`` is
   Chatrace's own message (the operator API answers 502 with it);

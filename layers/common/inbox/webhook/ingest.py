@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from inbox import delivery, webhook_auth
 from inbox.errors import (
     DuplicateKey,
     MissingSecret,
@@ -37,7 +36,9 @@ from inbox.settings import (
     load_settings,
     read_field_map,
 )
-from inbox.store import MessageStore
+from inbox.storage.store import MessageStore
+from inbox.webhook import auth as webhook_auth
+from inbox.webhook import delivery
 
 MAX_MESSAGES = 100
 """The most messages one delivery may carry (413 above, kept). Each is one DynamoDB transaction or

@@ -24,18 +24,6 @@ from datetime import datetime
 
 import httpx
 
-from inbox import (
-    config_api,
-    conversations,
-    delivery,
-    export,
-    jwt_auth,
-    messages_api,
-    operator_login,
-    replies,
-)
-from inbox.config_api import ConfigUpdate, ParameterWriter
-from inbox.conversations import ConversationReader
 from inbox.errors import (
     InvalidRequest,
     MissingSecret,
@@ -48,11 +36,13 @@ from inbox.errors import (
     UnusableSecret,
 )
 from inbox.http import Answer, unavailable
-from inbox.login_throttle import LoginThrottle
-from inbox.message_reader import MessageReader
 from inbox.observability import MetricName, logger, metrics
+from inbox.operator import config, conversations, export, login, messages, replies, tokens
+from inbox.operator.config import ConfigUpdate, ParameterWriter
+from inbox.operator.conversations import ConversationReader
+from inbox.operator.login_throttle import LoginThrottle
 from inbox.outbound import AllowedHosts
-from inbox.poller_state import read_poller_status
+from inbox.polling.state import read_poller_status
 from inbox.settings import (
     OPERATOR_READS,
     WEBHOOK,
@@ -62,8 +52,10 @@ from inbox.settings import (
     parameter_names,
     session_generation,
 )
-from inbox.store import MessageStore
+from inbox.storage.readers import MessageReader
+from inbox.storage.store import MessageStore
 from inbox.validation import validated
+from inbox.webhook import delivery
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -104,14 +96,14 @@ class OperatorApi:
         self.chatrace_transport = chatrace_transport
         self.pending_replies = replies.PendingOutcomes()
         self.parameters = parameters or ParameterWriter(env.settings_prefix)
-        self.issuer = jwt_auth.issuer_for(env.settings_prefix)
+        self.issuer = tokens.issuer_for(env.settings_prefix)
 
     # ----------------------------------------------------------------------------- routes
 
     def login(self, request: OperatorRequest, *, now: datetime) -> Answer:
         return self._run(
             request,
-            lambda settings: operator_login.login(
+            lambda settings: login.login(
                 json_body(request),
                 settings,
                 issuer=self.issuer,
@@ -127,7 +119,7 @@ class OperatorApi:
 
     def put_config(self, request: OperatorRequest) -> Answer:
         def update(_: Settings) -> Answer:
-            values = config_api.checked_update(
+            values = config.checked_update(
                 validated(ConfigUpdate, json_body(request)), AllowedHosts(self.env.chatrace_allowed_hosts)
             )
             self.parameters.write(values)
@@ -138,17 +130,15 @@ class OperatorApi:
         return self._run(request, update)
 
     def list_messages(self, request: OperatorRequest) -> Answer:
-        return self._run(request, lambda _: messages_api.list_messages(request.query, self.reader))
+        return self._run(request, lambda _: messages.list_messages(request.query, self.reader))
 
     def list_unrecognized(self, request: OperatorRequest) -> Answer:
-        return self._run(request, lambda _: messages_api.list_unrecognized(request.query, self.reader))
+        return self._run(request, lambda _: messages.list_unrecognized(request.query, self.reader))
 
     def replay(self, request: OperatorRequest, raw_id: str) -> Answer:
         return self._run(
             request,
-            lambda settings: messages_api.replay(
-                raw_id, reader=self.reader, store=self.store, settings=settings
-            ),
+            lambda settings: messages.replay(raw_id, reader=self.reader, store=self.store, settings=settings),
         )
 
     def list_conversations(self, request: OperatorRequest, *, now: datetime) -> Answer:
@@ -199,7 +189,7 @@ class OperatorApi:
             logger.info("operator request refused", extra={"reason": refusal.detail})
             if not public:  # failed logins are counted by the login itself
                 metrics.add_metric(name=MetricName.OPERATOR_AUTH_FAILURES, unit="Count", value=1)
-            return Answer(401, {"error": refusal.reason}, {"WWW-Authenticate": jwt_auth.challenge(refusal)})
+            return Answer(401, {"error": refusal.reason}, {"WWW-Authenticate": tokens.challenge(refusal)})
         except TooManyAttempts as busy:
             logger.warning("operator login throttled", extra={"retryAfter": busy.retry_after})
             metrics.add_metric(name=MetricName.LOGINS_THROTTLED, unit="Count", value=1)
@@ -220,23 +210,23 @@ class OperatorApi:
             return unavailable(str(exc))
         return Answer(answer.status_code, answer.body, {"Cache-Control": "no-store", **answer.headers})
 
-    def _authenticate(self, request: OperatorRequest, settings: Settings) -> jwt_auth.Claims:
-        secret = operator_login.signing_secret(settings)
-        token = jwt_auth.bearer_token(request.headers)
-        return jwt_auth.verify_token(
+    def _authenticate(self, request: OperatorRequest, settings: Settings) -> tokens.Claims:
+        secret = login.signing_secret(settings)
+        token = tokens.bearer_token(request.headers)
+        return tokens.verify_token(
             token,
             secret=secret,
             issuer=self.issuer,
             generation=session_generation(settings),
-            max_lifetime_seconds=config_api.token_lifetime(settings),
+            max_lifetime_seconds=config.token_lifetime(settings),
         )
 
     def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:
-        base = config_api.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)
+        base = config.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)
         poller = read_poller_status(self.env.table_name).to_json()
         # The webhook's secrets by name only: this function may list them, never read them.
         listed = replace(settings, listed=parameter_names(self.env, WEBHOOK))
-        return config_api.config_view(listed, self.env, base_url=base, poller_status=poller)
+        return config.config_view(listed, self.env, base_url=base, poller_status=poller)
 
 
 def json_body(request: OperatorRequest) -> dict[str, object]:

@@ -43,13 +43,13 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from inbox import chatrace_api
-from inbox.conversations import ConversationReader
 from inbox.errors import InvalidRequest, MissingSecret, NotFound, StoreUnavailable
 from inbox.http import Answer, unavailable
 from inbox.models import NormalizedMessage, ReplyStatus
 from inbox.normalize.timestamps import datetime_to_ms
 from inbox.observability import MetricName, logger, metrics
+from inbox.operator import chatrace_client
+from inbox.operator.conversations import ConversationReader
 from inbox.outbound import AllowedHosts, OutboundRefused, contact_segment
 from inbox.settings import (
     CHATRACE_API_URL,
@@ -59,7 +59,7 @@ from inbox.settings import (
     DEFAULT_REPLY_CHANNEL,
     Settings,
 )
-from inbox.store import REPLY_ID_PREFIX, MessageStore, message_key, sort_stamp
+from inbox.storage.store import REPLY_ID_PREFIX, MessageStore, message_key, sort_stamp
 from inbox.validation import validated
 
 MAX_TEXT_CHARS = 1000
@@ -139,12 +139,12 @@ def reply(
             },
         )
 
-    timeout = chatrace_api.DEFAULT_TIMEOUT
+    timeout = chatrace_client.DEFAULT_TIMEOUT
     if remaining_seconds is not None:
         budget = remaining_seconds - RECORD_SECONDS
         if budget < MIN_SEND_SECONDS:
             return unavailable("too little time left in this invocation to send a reply and record it")
-        timeout = chatrace_api.timeout_within(budget)
+        timeout = chatrace_client.timeout_within(budget)
 
     stamp = sort_stamp(datetime_to_ms(now))
     message = NormalizedMessage(
@@ -166,7 +166,7 @@ def reply(
 
     channel = settings.get(CHATRACE_REPLY_CHANNEL) or DEFAULT_REPLY_CHANNEL
     try:
-        chatrace_api.send_text(
+        chatrace_client.send_text(
             api_url=api_url,
             allowed=allowed,
             token=token,
@@ -176,11 +176,11 @@ def reply(
             timeout=timeout,
             transport=transport,
         )
-    except chatrace_api.SendFailed as failure:
-        known = not isinstance(failure, chatrace_api.SendUnknown)
+    except chatrace_client.SendFailed as failure:
+        known = not isinstance(failure, chatrace_client.SendUnknown)
         outcome: ReplyStatus = "failed" if known else "unknown"
         done = pending.record(store, message, outcome, failure.reason)
-        timed_out = isinstance(failure, chatrace_api.SendUnknown) and failure.timed_out
+        timed_out = isinstance(failure, chatrace_client.SendUnknown) and failure.timed_out
         status = 504 if timed_out else 502
         metrics.add_metric(
             name=MetricName.REPLIES_FAILED if known else MetricName.REPLIES_UNKNOWN, unit="Count", value=1

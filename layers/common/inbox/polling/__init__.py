@@ -1,0 +1,1 @@
+"""The poller function's own logic: one round against Chatrace's inbox API, its state, its client."""

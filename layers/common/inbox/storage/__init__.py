@@ -1,0 +1,1 @@
+"""The messages table: the one write path, the readers and the content fingerprints."""
