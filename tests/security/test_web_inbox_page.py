@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 from inbox.operator import web_inbox
 
-WEB = resources.files("inbox").joinpath("web")
+WEB = resources.files("inbox.operator").joinpath("web")
 
 
 def text(name: str) -> str:

@@ -83,8 +83,8 @@ def test_a_rejected_delivery_is_counted_in_total_and_under_its_reason(
 
 def _statuses_the_webhook_rejects_with() -> set[int]:
     statuses = set()
-    for name in ("delivery.py", "ingest.py", "webhook_auth.py"):
-        tree = ast.parse((ROOT / "layers/common/inbox" / name).read_text(encoding="utf-8"))
+    for name in ("delivery.py", "ingest.py", "auth.py"):
+        tree = ast.parse((ROOT / "layers/common/inbox/webhook" / name).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "RejectedDelivery":
                 first = node.args[0]

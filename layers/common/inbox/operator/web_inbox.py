@@ -69,7 +69,7 @@ def static_file(name: str) -> StaticFile | None:
     content_type = ASSETS.get(name)
     if content_type is None:
         return None
-    content = resources.files("inbox").joinpath("web", name).read_text(encoding="utf-8")
+    content = resources.files("inbox.operator").joinpath("web", name).read_text(encoding="utf-8")
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
     return StaticFile(content, content_type, f'"{digest}"')
 
