@@ -9,6 +9,7 @@ import httpx
 import pytest
 from inbox_dev import send_samples
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
+from inbox_dev.samples import load_samples
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,7 @@ def test_send_samples_passes_against_the_server(
 ) -> None:
     assert send_samples.main(["--url", dev_server.webhook_url]) == 0
     printed = capsys.readouterr().out
-    assert "11 passed, 0 failed" in printed
+    assert f"{len(load_samples())} passed, 0 failed" in printed
     assert "01-seed-flat" in printed
 
 

@@ -66,6 +66,11 @@ def test_sample_redelivered_later_gets_the_same_message_ids(path: Path) -> None:
         ("06-meta-batch-with-echo", "meta"),
         ("07-meta-image-only", "meta"),
         ("09-connectivity-probe", None),
+        ("12-papercups-customer", "nested"),
+        ("13-respondio-message-received", "nested"),
+        ("14-landbot-message-hook", "nested"),
+        ("15-landbot-bot-message-ignored", "nested"),
+        ("16-person-under-recipient-refused", None),
     ],
 )
 def test_sample_is_recognized_by_the_expected_adapter(name: str, fmt: str | None) -> None:

@@ -6,9 +6,15 @@ import time
 from typing import Any
 
 import pytest
-from inbox.normalize import shapes
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from inbox.normalize import nested, shapes, wrappers
+from inbox.normalize.coerce import as_id, as_text
 
 from .helpers import ignored, norm, only, unrecognized
+from .test_properties import KNOWN_KEYS, SETTINGS, any_text, value
+from .test_properties import _check_invariants as check_invariants
+from .test_properties import _unguarded as unguarded
 
 PERSON = {"id": "17841400000000001", "username": "anna.k"}
 TEXT = {"mid": "m-1", "text": "hi"}
@@ -206,3 +212,85 @@ def test_names_read_by_name_keep_their_adapter() -> None:
 )
 def test_key_words(key: str, words: set[str]) -> None:
     assert shapes.key_words(key) == words
+
+
+# --- properties -------------------------------------------------------------------------------
+
+NAMED = frozenset(
+    {
+        *KNOWN_KEYS,
+        *wrappers.WRAPPER_KEYS,
+        *nested.SENDER_OBJECTS,
+        "message", "entry", "object", "messaging", "standby", "changes", "read", "reaction",
+        "postback", "message_edit", "delivery", "last_input_type", "ig_user_name", "contact_id",
+        "page_id", "live_chat_url", "last_name", "user_id",
+    }
+)  # fmt: skip
+"""Keys some adapter reads by name: renaming the sender's key to one of them is another body."""
+FEWER = settings(SETTINGS, max_examples=100)
+
+words = st.from_regex(r"[a-z][a-zA-Z_]{1,14}", fullmatch=True).filter(
+    lambda word: word not in NAMED and not shapes.is_reserved(word)
+)
+ids = st.one_of(
+    st.integers(min_value=1, max_value=10**20), st.from_regex(r"[0-9A-Za-z_-]{1,30}", fullmatch=True)
+)
+names = st.text(min_size=1, max_size=20).filter(lambda text: as_text(text) is not None)
+people = st.fixed_dictionaries({"id": ids}, optional={"username": names, "name": names}).filter(
+    lambda person: "username" in person or "name" in person
+)
+messages = st.fixed_dictionaries(
+    {"text": names},
+    optional={"mid": ids, "timestamp": st.integers(min_value=946_684_800, max_value=4_102_444_799)},
+)
+
+
+@FEWER
+@given(word=words, person=people, message=messages)
+def test_renaming_the_senders_key_to_any_unreserved_word_gives_the_same_message(
+    word: str, person: dict[str, Any], message: dict[str, Any]
+) -> None:
+    by_name = norm({"sender": person, "message": message})
+    by_shape = norm({word: person, "message": message})
+    assert by_shape.format == by_name.format == "nested"
+    assert [m.to_json() for m in by_shape.messages] == [m.to_json() for m in by_name.messages]
+
+
+@FEWER
+@given(
+    word=st.sampled_from(sorted(shapes.NOT_THE_SENDER)),
+    prefix=st.sampled_from(["", "the_", "my"]),
+    suffix=st.sampled_from(["", "_user", "Profile", "_info"]),
+    person=people,
+    message=messages,
+)
+def test_a_person_under_a_key_naming_the_other_side_is_never_the_sender(
+    word: str, prefix: str, suffix: str, person: dict[str, Any], message: dict[str, Any]
+) -> None:
+    key = f"{prefix}{word}{suffix}" if prefix != "my" else f"my{word.capitalize()}{suffix}"
+    result = norm({key: person, "message": message})
+    assert result.format is None
+    assert result.messages == ()
+
+
+@FEWER
+@given(first=words, second=words, one=people, other=people, message=messages)
+def test_two_people_with_different_ids_are_never_guessed_between(
+    first: str, second: str, one: dict[str, Any], other: dict[str, Any], message: dict[str, Any]
+) -> None:
+    assume(first != second and as_id(one["id"]) != as_id(other["id"]))
+    result = norm({first: one, second: other, "message": message})
+    assert result.format is None
+
+
+shaped = st.dictionaries(
+    st.one_of(words, st.sampled_from(sorted(shapes.NOT_THE_SENDER)), any_text),
+    st.one_of(value, people, messages, st.fixed_dictionaries({"message": st.one_of(value, messages)})),
+    max_size=8,
+)
+
+
+@FEWER
+@given(body=st.one_of(shaped, st.fixed_dictionaries({"message": shaped}), st.lists(shaped, max_size=3)))
+def test_bodies_read_by_shape_never_raise_and_keep_the_invariants(body: object) -> None:
+    check_invariants(unguarded(body))

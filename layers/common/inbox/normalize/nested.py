@@ -16,7 +16,7 @@ from inbox.normalize.context import Context, make_message
 
 FORMAT = "nested"
 
-_SENDER_OBJECTS = ("sender", "from", "contact", "user")
+SENDER_OBJECTS = ("sender", "from", "contact", "user")
 _SENDER_ID_KEYS = ("id", *fields.SENDER_KEYS)
 _INNER_ID_KEYS = ("mid", "id", "message_id", "messageId")
 _INNER_TEXT_KEYS = ("text", "body", "content")
@@ -25,7 +25,7 @@ _SKIPPED_FLAGS = frozenset({"is_echo", "is_deleted"})  # our own reply; a deleti
 
 
 def _sender_object(body: dict[object, object]) -> dict[object, object] | None:
-    for key in _SENDER_OBJECTS:
+    for key in SENDER_OBJECTS:
         value = body.get(key)
         if isinstance(value, dict):
             return value
@@ -106,13 +106,13 @@ def adapt_by_shape(body: object, ctx: Context) -> list[NormalizedMessage] | None
     """
     if not isinstance(body, dict):
         return None
-    sender = shapes.sender_object(body, _SENDER_OBJECTS)
+    sender = shapes.sender_object(body, SENDER_OBJECTS)
     found = shapes.message_object(body, sender)
     if sender is shapes.AMBIGUOUS or (found is not None and found[0] is shapes.AMBIGUOUS):
         return None
     inner, content = found if found is not None else (None, None)
     if sender is None and inner is not None and fields.sender_id(body) is None:
-        sender = shapes.sender_object(inner, _SENDER_OBJECTS)
+        sender = shapes.sender_object(inner, SENDER_OBJECTS)
         if sender is shapes.AMBIGUOUS:
             return None
     if sender is None and inner is None:
