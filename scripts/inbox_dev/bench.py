@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import logging
 import os
@@ -23,71 +22,209 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from inbox_dev.local_aws import REPO_ROOT, SECRET_VARIABLES
 
-TARGET_IMPORT_RATIO = 1.3
 TARGET_NORMALIZER_RATE = 50_000
 TARGET_WARM_RATIO = 1.25
+TARGET_COST = 4.00
 
-_TIMED_IMPORT = """
-import time, sys
+FUNCTIONS = ("webhook", "poller", "config", "events")
+COLD_START_TARGETS = {"webhook": 1.3, "poller": 1.4, "config": 1.6}
+"""Issue 14's targets for a handler's init phase ÷ ``import boto3``; the events function has none."""
+FLOOR_MARGIN = 1.05
+"""A target out of reach is met when the handler is within 5 % of its floor."""
+
+_TIMED = """
+import time
 start = time.perf_counter()
 {statement}
 print(time.perf_counter() - start)
 """
 _HANDLER_IMPORT = """
 import importlib.util
-spec = importlib.util.spec_from_file_location("webhook_app", {path!r})
+spec = importlib.util.spec_from_file_location("lambda_app", {path!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 """
+_LOGGER_METRICS = (
+    "from aws_lambda_powertools import Logger, Metrics",
+    "Logger(); Metrics()",
+)
+_RESOLVER = (
+    "from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response",
+    "APIGatewayHttpResolver()",
+)
+FLOORS: dict[str, tuple[str, ...]] = {
+    "webhook": ("import boto3", *_LOGGER_METRICS, *_RESOLVER, "boto3.client('dynamodb')"),
+    "poller": (
+        "import boto3",
+        *_LOGGER_METRICS,
+        "from aws_lambda_powertools.metrics import EphemeralMetrics",
+        "EphemeralMetrics()",
+        "import httpx",  # every invocation calls Chatrace's inbox API
+        "boto3.client('dynamodb')",
+    ),
+    "config": ("import boto3", *_LOGGER_METRICS, *_RESOLVER, "boto3.client('dynamodb')"),
+    "events": (
+        "import boto3",
+        *_LOGGER_METRICS,
+        "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType",
+        "BatchProcessor(event_type=EventType.DynamoDBStreams)",
+        "boto3.client('events')",
+    ),
+}
+"""The least a function's init phase can import and build: boto3, the Powertools pieces it really
+uses and the clients it makes at init. Note that importing ``event_handler.api_gateway`` runs the
+``event_handler`` package's ``__init__`` first (Python imports parents before children), which
+imports every resolver; only a handler without the Powertools resolver can go below this floor."""
 
 
-def _fresh_process_seconds(statement: str, env: dict[str, str]) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", _TIMED_IMPORT.format(statement=statement)],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-FUNCTIONS = ("webhook", "poller", "config")
-# Targets for the cold-start ratio; the operator API has none (a person waits for it, not a sender).
-COLD_START_TARGETS = {"webhook": TARGET_IMPORT_RATIO, "poller": TARGET_IMPORT_RATIO}
-
-
-def cold_start(runs: int) -> dict[str, float]:
-    """Median milliseconds of ``import boto3``, ``boto3`` plus one DynamoDB client, and each handler."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", *SECRET_VARIABLES))}
+def _import_env(function: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDA_", *SECRET_VARIABLES))}
     env.update(
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's fake credentials
         TABLE_NAME="bench-table",
         SETTINGS_PREFIX="/bench",
+        EVENT_BUS_NAME="bench-bus",
         POWERTOOLS_METRICS_NAMESPACE="ChatraceInbox",
         POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_SERVICE_NAME=function,
     )
+    return env
+
+
+def _handler_statement(function: str) -> str:
+    return _HANDLER_IMPORT.format(path=str(REPO_ROOT / "functions" / function / "app.py"))
+
+
+def _fresh_process_seconds(
+    statement: str, env: dict[str, str], *flags: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *flags, "-c", _TIMED.format(statement=statement)],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def _seconds(statement: str, env: dict[str, str]) -> float:
+    return float(_fresh_process_seconds(statement, env).stdout.strip().splitlines()[-1])
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """Medians over interleaved pairs: each measurement next to an ``import boto3`` of its own."""
+
+    ms: float
+    ratio: float
+
+
+def cold_start(runs: int) -> tuple[float, dict[str, ColdStart]]:
+    """Median ms of ``import boto3``, and per handler and per floor its median ms and median ratio.
+
+    Every handler or floor import runs in a fresh process right before or after (alternating) a
+    fresh ``import boto3``; its ratio is taken within that pair, so drift on a busy machine cancels.
+    """
     statements = {
-        "boto3": "import boto3",
-        "boto3 + DynamoDB client": "import boto3; boto3.client('dynamodb')",
-        **{
-            name: _HANDLER_IMPORT.format(path=str(REPO_ROOT / "functions" / name / "app.py"))
-            for name in FUNCTIONS
-        },
+        **{name: (_handler_statement(name), _import_env(name)) for name in FUNCTIONS},
+        **{f"{name} floor": ("\n".join(FLOORS[name]), _import_env(name)) for name in FUNCTIONS},
     }
+    baseline: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in statements}
-    for _ in range(runs):  # interleaved, so drift on a busy machine hits all alike
-        for name, statement in statements.items():
-            times[name].append(_fresh_process_seconds(statement, {**env, "POWERTOOLS_SERVICE_NAME": name}))
-    return {name: statistics.median(values) * 1000 for name, values in times.items()}
+    ratios: dict[str, list[float]] = {name: [] for name in statements}
+    for run in range(runs):
+        for name, (statement, env) in statements.items():
+            if run % 2:
+                measured, boto3 = _seconds(statement, env), _seconds("import boto3", env)
+            else:
+                boto3, measured = _seconds("import boto3", env), _seconds(statement, env)
+            baseline.append(boto3)
+            times[name].append(measured)
+            ratios[name].append(measured / boto3)
+    results = {
+        name: ColdStart(statistics.median(times[name]) * 1000, statistics.median(ratios[name]))
+        for name in statements
+    }
+    return statistics.median(baseline) * 1000, results
+
+
+@dataclass(frozen=True)
+class ImportCost:
+    name: str
+    depth: int
+    ms: float
+    """Cumulative, less the modules below it that ``import boto3`` loads anyway."""
+
+
+def largest_imports(function: str, runs: int = 3, count: int = 10) -> tuple[list[ImportCost], float]:
+    """The ``count`` largest imports of a handler (``python -X importtime``, median of ``runs``), each
+    less the modules ``import boto3`` loads anyway (the baseline), and ``boto3``'s own cumulative ms."""
+    baseline = {entry.name for entry in _import_entries(_importtime("import boto3", _import_env(function)))}
+    samples: dict[tuple[str, int], list[float]] = {}
+    baseline_ms: list[float] = []
+    for _ in range(runs):
+        entries = _import_entries(_importtime(_handler_statement(function), _import_env(function)))
+        own, in_baseline = _outside(entries, baseline)
+        baseline_ms.append(in_baseline)
+        for entry in own:
+            samples.setdefault((entry.name, entry.depth), []).append(entry.ms)
+    costs = [ImportCost(name, depth, statistics.median(values)) for (name, depth), values in samples.items()]
+    costs.sort(key=lambda cost: cost.ms, reverse=True)
+    return costs[:count], statistics.median(baseline_ms)
+
+
+def _importtime(statement: str, env: dict[str, str]) -> str:
+    return _fresh_process_seconds(statement, env, "-X", "importtime").stderr
+
+
+@dataclass
+class _Entry:
+    name: str
+    depth: int
+    cumulative_ms: float
+    children: list[_Entry]
+
+
+def _import_entries(stderr: str) -> list[_Entry]:
+    """``-X importtime``'s lines as a forest, in printed order (children come before their parent)."""
+    pending: dict[int, list[_Entry]] = {}
+    entries = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, raw_name = line.split("|", 2)
+        depth = (len(raw_name) - len(raw_name.lstrip(" ")) - 1) // 2
+        entry = _Entry(raw_name.strip(), depth, int(cumulative) / 1000, pending.pop(depth + 1, []))
+        pending.setdefault(depth, []).append(entry)
+        entries.append(entry)
+    return entries
+
+
+def _outside(entries: list[_Entry], baseline: set[str]) -> tuple[list[ImportCost], float]:
+    """Each import's cumulative ms less its baseline modules' (the outermost ones), and boto3's ms."""
+    inside: dict[int, float] = {}
+
+    def baseline_ms(entry: _Entry) -> float:
+        if id(entry) not in inside:
+            own = entry.cumulative_ms if entry.name in baseline else 0.0
+            inside[id(entry)] = own or sum(baseline_ms(child) for child in entry.children)
+        return inside[id(entry)]
+
+    costs = [
+        ImportCost(entry.name, entry.depth, entry.cumulative_ms - baseline_ms(entry))
+        for entry in entries
+        if entry.name not in baseline
+    ]
+    return costs, sum(entry.cumulative_ms for entry in entries if entry.name == "boto3")
 
 
 def local_server_rate(deliveries: int, clients: int) -> dict[str, float]:
@@ -109,44 +246,6 @@ def local_server_rate(deliveries: int, clients: int) -> dict[str, float]:
         "p99_ms": latencies[int(0.99 * (len(latencies) - 1))],
         "problems": float(len(load.check(outcomes))),
     }
-
-
-# Prices used for the cost estimate (us-east-1, on-demand, as published by AWS in 2025).
-PRICES = {
-    "http_api_per_million": 1.00,  # API Gateway HTTP API, first 300 M requests/month
-    "lambda_per_million": 0.20,  # Lambda requests
-    "lambda_arm_gb_second": 0.0000133334,  # Lambda duration, arm64
-    "dynamodb_per_million_wru": 0.625,  # DynamoDB on-demand write request units
-    "logs_per_gb": 0.50,  # CloudWatch Logs ingestion (standard class)
-}
-MEMORY_MB = 512
-
-
-def _kb(size: int) -> int:
-    """DynamoDB meters writes in whole KB."""
-    return max(1, -(-size // 1024))
-
-
-def cost_per_million(
-    duration_ms: float, message_item_bytes: int, fingerprint_item_bytes: int, log_bytes: int
-) -> dict[str, float]:
-    """Dollars per million delivered messages, one message per delivery.
-
-    The write is one TransactWriteItems of the message and its fingerprint (2 WRU per KB each),
-    and the message item is copied to two GSIs (1 WRU per KB each). Lambda bills whole ms.
-    """
-    wru = 2 * _kb(message_item_bytes) + 2 * _kb(fingerprint_item_bytes) + 2 * _kb(message_item_bytes)
-    billed_ms = max(1, -(-int(duration_ms * 1000) // 1000))
-    costs = {
-        "API Gateway": PRICES["http_api_per_million"],
-        "Lambda requests": PRICES["lambda_per_million"],
-        "Lambda duration": 1e6 * billed_ms / 1000 * MEMORY_MB / 1024 * PRICES["lambda_arm_gb_second"],
-        "DynamoDB writes": wru * PRICES["dynamodb_per_million_wru"],
-        "CloudWatch Logs": 1e6 * log_bytes / 1024**3 * PRICES["logs_per_gb"],
-    }
-    costs["total"] = sum(costs.values())
-    costs["wru"] = float(wru)
-    return costs
 
 
 def normalizer_rates(seconds_per_adapter: float) -> dict[str, float]:
@@ -255,60 +354,8 @@ def warm_request(requests: int) -> dict[str, float]:
             for _ in range(5):  # interleaved rounds
                 handler_times += timed(handler_request)
                 bare_times += timed(bare_request)
-            sizes = _stored_sizes(store, next(events), webhook, handler)
     handler_ms, bare_ms = statistics.median(handler_times) * 1000, statistics.median(bare_times) * 1000
-    return {"handler_ms": handler_ms, "bare_ms": bare_ms, "ratio": handler_ms / bare_ms, **sizes}
-
-
-# Lambda's own START / END / REPORT lines per invocation (JSON log format), roughly.
-_PLATFORM_LOG_BYTES = 350
-
-
-def _stored_sizes(
-    store: Any, event: dict[str, Any], webhook: Any, handler: logging.Handler
-) -> dict[str, float]:
-    """Bytes of one delivery's message item, fingerprint item and log output (for the cost estimate)."""
-    from inbox.storage.store import message_key
-
-    captured = io.StringIO()
-    if isinstance(handler, logging.StreamHandler):
-        handler.setStream(captured)
-    with contextlib.redirect_stdout(captured):
-        result = webhook.invoke(event)
-    message_id = json.loads(result["body"])["messages"][0]["messageId"]
-    client = store._client
-    item = client.get_item(TableName=store.table_name, Key=message_key(message_id))
-    fingerprints = client.scan(
-        TableName=store.table_name,
-        FilterExpression="begins_with(pk, :fp)",
-        ExpressionAttributeValues={":fp": {"S": "FP#"}},
-        Limit=1000,
-    )["Items"]
-    return {
-        "item_bytes": float(_item_bytes(item["Item"])),
-        "fingerprint_bytes": float(max(_item_bytes(f) for f in fingerprints)) if fingerprints else 0.0,
-        "log_bytes": float(len(captured.getvalue().encode()) + _PLATFORM_LOG_BYTES),
-    }
-
-
-def _item_bytes(item: dict[str, Any]) -> int:
-    """DynamoDB's item size: attribute names plus values (numbers approximated by their digits)."""
-
-    def value_size(value: dict[str, Any]) -> int:
-        ((kind, content),) = value.items()
-        if kind in ("S", "N"):
-            return len(str(content).encode())
-        if kind == "B":
-            return len(content)
-        if kind == "BOOL" or kind == "NULL":
-            return 1
-        if kind == "L":
-            return 3 + sum(1 + value_size(v) for v in content)
-        if kind == "M":
-            return 3 + sum(len(k.encode()) + 1 + value_size(v) for k, v in content.items())
-        return len(json.dumps(content))
-
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+    return {"handler_ms": handler_ms, "bare_ms": bare_ms, "ratio": handler_ms / bare_ms}
 
 
 def _verdict(ok: bool) -> str:
@@ -319,69 +366,119 @@ def _target(relation: str, value: float, ok: bool) -> str:
     return f"target {relation} {value}  {_verdict(ok)}"
 
 
+SECTIONS = "abcdef"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--import-runs", type=int, default=21)
+    parser.add_argument("--only", default=SECTIONS, help="the sections to run, e.g. --only ae (default: all)")
+    parser.add_argument("--import-runs", type=int, default=11, help="interleaved pairs per import in (a)")
     parser.add_argument("--seconds-per-adapter", type=float, default=1.0)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--load-deliveries", type=int, default=500)
+    parser.add_argument("--cost-deliveries", type=int, default=20)
     args = parser.parse_args(argv)
+    sections = set(args.only)
 
-    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} cores; fresh processes for (a)\n", flush=True)
-    cold = cold_start(args.import_runs)
-    print("(a) cold-start proxy (median import of the handler module, whole init phase; fresh processes)")
-    for name, ms in cold.items():
-        label = f"import {name}" if name in FUNCTIONS or name.startswith("boto3") else name
-        line = f"    {label:<30} {ms:7.1f} ms"
-        if name in FUNCTIONS:
-            ratio = ms / cold["boto3"]
-            target = COLD_START_TARGETS.get(name)
-            verdict = _target("≤", target, ratio <= target) if target else "no target"
-            line += f"   ratio {ratio:4.2f}   {verdict}"
-        print(line)
-    print()
+    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} cores\n", flush=True)
+    if "a" in sections:
+        report_cold_start(args.import_runs)
+    if "b" in sections:
+        rates = normalizer_rates(args.seconds_per_adapter)
+        print("(b) normalizer throughput (payloads/s, one core)")
+        for name, rate in rates.items():
+            ok = rate >= TARGET_NORMALIZER_RATE
+            print(f"    {name:<12} {rate:12,.0f}   target ≥ {TARGET_NORMALIZER_RATE:,}  {_verdict(ok)}")
+        print(flush=True)
+    if "c" in sections:
+        warm = warm_request(args.requests)
+        print("(c) warm request, in-process against moto (median)")
+        print(f"    webhook handler              {warm['handler_ms']:7.3f} ms")
+        print(f"    bare write (same transaction) {warm['bare_ms']:6.3f} ms")
+        warm_ok = warm["ratio"] <= TARGET_WARM_RATIO
+        verdict = _target("≤", TARGET_WARM_RATIO, warm_ok)
+        print(f"    ratio                        {warm['ratio']:7.2f}   {verdict}")
+        print(flush=True)
+    if "d" in sections:
+        local = local_server_rate(args.load_deliveries, 16)
+        deliveries = args.load_deliveries
+        print(f"(d) local dev server, {deliveries} deliveries, 16 concurrent clients (make load's mix)")
+        latency = f"p50 {local['p50_ms']:.1f} ms   p99 {local['p99_ms']:.1f} ms"
+        print(f"    throughput {local['rate']:8.0f} requests/s   {latency}")
+        print(f"    counting problems: {int(local['problems'])}\n", flush=True)
+    if "e" in sections:
+        report_cost(args.cost_deliveries)
+    if "f" in sections:
+        from inbox_dev import bench_web  # the browser part imports Playwright: only when it runs
 
-    rates = normalizer_rates(args.seconds_per_adapter)
-    print("(b) normalizer throughput (payloads/s, one core)")
-    for name, rate in rates.items():
-        ok = rate >= TARGET_NORMALIZER_RATE
-        print(f"    {name:<12} {rate:12,.0f}   target ≥ {TARGET_NORMALIZER_RATE:,}  {_verdict(ok)}")
-    print()
-
-    warm = warm_request(args.requests)
-    print("(c) warm request, in-process against moto (median)")
-    print(f"    webhook handler              {warm['handler_ms']:7.3f} ms")
-    print(f"    bare write (same transaction) {warm['bare_ms']:6.3f} ms")
-    warm_ok = warm["ratio"] <= TARGET_WARM_RATIO
-    print(
-        f"    ratio                        {warm['ratio']:7.2f}   {_target('≤', TARGET_WARM_RATIO, warm_ok)}"
-    )
-    print()
-
-    local = local_server_rate(args.load_deliveries, 16)
-    print(f"(d) local dev server, {args.load_deliveries} deliveries, 16 concurrent clients (make load's mix)")
-    latency = f"p50 {local['p50_ms']:.1f} ms   p99 {local['p99_ms']:.1f} ms"
-    print(f"    throughput {local['rate']:8.0f} requests/s   {latency}")
-    print(f"    counting problems: {int(local['problems'])}\n")
-
-    sizes = warm["item_bytes"], warm["fingerprint_bytes"], warm["log_bytes"]
-    print("(e) cost per million delivered messages on AWS (prices below, us-east-1, on demand)")
-    for duration, label in (
-        (warm["handler_ms"], "measured"),
-        (warm["handler_ms"] + 10, "measured + 10 ms DynamoDB"),
-    ):
-        costs = cost_per_million(duration, int(sizes[0]), int(sizes[1]), int(sizes[2]))
-        parts = ", ".join(f"{k} ${v:.2f}" for k, v in costs.items() if k not in ("total", "wru"))
-        print(f"    {label:<26} ${costs['total']:.2f}   ({parts}; {costs['wru']:.0f} WRU/message)")
-    print(
-        f"    sizes: message item {sizes[0]:.0f} B, fingerprint item {sizes[1]:.0f} B, logs {sizes[2]:.0f} B"
-    )
-    print("    prices: " + ", ".join(f"{k}={v}" for k, v in PRICES.items()) + f", memory {MEMORY_MB} MB\n")
-
-    from inbox_dev import bench_web  # the browser part imports Playwright: only when it runs
-
-    bench_web.report()
+        bench_web.report()
     return 0
+
+
+def report_cold_start(runs: int) -> None:
+    boto3_ms, cold = cold_start(runs)
+    print("(a) cold start: each handler module's whole init phase (imports, settings, clients)")
+    print(f"    ÷ `import boto3` ({boto3_ms:.1f} ms), fresh processes, median of {runs} interleaved pairs")
+    for name in FUNCTIONS:
+        handler, floor = cold[name], cold[f"{name} floor"]
+        target = COLD_START_TARGETS.get(name)
+        if target is None:
+            verdict = "no target"
+        elif handler.ratio <= target:
+            verdict = f"target ≤ {target} met"
+        elif handler.ratio <= floor.ratio * FLOOR_MARGIN:
+            verdict = f"target ≤ {target} out of reach; within 5% of floor"
+        else:
+            verdict = f"MISSES target ≤ {target} and floor + 5% ({floor.ratio * FLOOR_MARGIN:.2f}x)"
+        measured = f"{handler.ms:7.1f} ms  {handler.ratio:4.2f}x"
+        print(f"    {name:<8} {measured}   floor {floor.ms:7.1f} ms  {floor.ratio:4.2f}x   {verdict}")
+    print("    floors (boto3 + the Powertools pieces each function needs + its init-time clients):")
+    for name in FUNCTIONS:
+        print(f"      {name:<8} " + "; ".join(FLOORS[name]))
+    for name in FUNCTIONS:
+        costs, boto3_ms = largest_imports(name)
+        print(f"    {name}: ten largest imports (cumulative ms, less what `import boto3` loads anyway;")
+        print(f"    boto3 itself took {boto3_ms:.0f} ms in these runs)")
+        for cost in costs:
+            print(f"      {cost.ms:7.1f}  {'  ' * cost.depth}{cost.name}")
+    print(flush=True)
+
+
+def report_cost(deliveries: int) -> None:
+    from inbox_dev import bench_cost
+
+    figures = bench_cost.measure(deliveries)
+    costs = bench_cost.cost_per_million(figures)
+    print(f"(e) cost per million delivered messages on AWS (one message per delivery; {deliveries} typical")
+    print(
+        "    deliveries through the webhook handler on moto, each DynamoDB call priced by DynamoDB's rules)"
+    )
+    print(f"    DynamoDB write units per message: {figures.write_units:.2f}")
+    for item, units in sorted(figures.write_units_by_item.items(), key=lambda kv: -kv[1]):
+        print(f"      {units:5.2f}  {item}")
+    sizes = ", ".join(f"{kind} {size:.0f} B" for kind, size in figures.item_bytes.items())
+    calls = ", ".join(f"{name} {count:g}" for name, count in figures.calls.items())
+    print(f"    items: {sizes}; calls per message: {calls}")
+    print(f"    DynamoDB read units per message: {figures.read_units:.2f}")
+    print(
+        f"    log lines per message: {figures.log_lines:.1f}, {figures.log_bytes:,.0f} B ingested "
+        "(the handler's lines and EMF, Lambda's start/report lines, 26 B per event)"
+    )
+    print(
+        f"    Lambda: handler's own time here {figures.handler_ms:.1f} ms (without DynamoDB); on AWS at "
+        f"{figures.memory_mb} MB ≈ {figures.lambda_ms:.0f} ms (CPU share {bench_cost.LAMBDA_FULL_VCPU_MB}/"
+        f"{figures.memory_mb}, {bench_cost.DEFAULT_ROUND_TRIP_MS:g} ms per DynamoDB call, 10 per transaction)"
+    )
+    for name, dollars in costs.items():
+        if name != "total":
+            print(f"      ${dollars:5.2f}  {name}")
+    ok = costs["total"] <= TARGET_COST
+    print(f"    total ${costs['total']:.2f} per million   {_target('≤', TARGET_COST, ok)}")
+    extra = bench_cost.also_billed_per_million(batch_size=1, traced_share=1.0)
+    parts = ", ".join(f"{name} ${dollars:.2f}" for name, dollars in extra.items() if name != "total")
+    print(f"    also billed per stored message, outside issue 14's baseline: ${extra['total']:.2f} ({parts};")
+    print("    at under one delivery a second: one events batch per message, every invocation traced)")
+    print("    prices: " + ", ".join(f"{k}={v}" for k, v in bench_cost.PRICES.items()) + "\n", flush=True)
 
 
 if __name__ == "__main__":
