@@ -67,7 +67,7 @@ build: ## sam build (no containers needed)
 bench: venv ## cold-start, normalizer and warm-request figures against their targets
 	@$(PY) -m inbox_dev.bench
 
-load: venv ## 1,000 deliveries from 16 clients against a local server: throughput, latency, nothing lost
+load: venv ## 1,000 deliveries from 16, then 64 clients against a local server: latency p50/p95/p99, nothing lost
 	@$(PY) -m inbox_dev.load
 
 send-samples: venv ## post every samples/webhook/*.json to URL (default the local server)

@@ -35,6 +35,8 @@ from inbox_dev.streams import StreamFeeder, install_insert_hook
 
 # API Gateway refuses payloads over 10 MB before any function sees them.
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
+LISTEN_BACKLOG = 1024
+"""Connections the kernel queues until the server accepts them (capped by net.core.somaxconn)."""
 
 
 @dataclass(frozen=True)
@@ -184,9 +186,16 @@ def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
             line = f"[dev] {self.command} {getattr(self, 'path', '')} → {outcome}"
             sys.stderr.write(redacted(line) + "\n")
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _DevHTTPServer((host, port), Handler)
     server.daemon_threads = True
     return server
+
+
+class _DevHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, and a listen backlog for a burst: socketserver's default of 5 made
+    the kernel drop the connections of 64 clients arriving at once (each retried a second later)."""
+
+    request_queue_size = LISTEN_BACKLOG
 
 
 def run_schedules(api: LocalApi, stop: threading.Event) -> list[threading.Thread]:
