@@ -219,7 +219,7 @@ class TestWithWebhookSecret:
         )
         post(invoke_webhook, SEED, headers={**JSON, "X-Webhook-Secret": "wrong-guess"})
         logged = logs.text
-        assert logs.named("delivery received")
+        assert logs.named("message stored")
         assert logs.named("delivery rejected")
         for secret in ("hook-secret-value", "tok-xyz", "wrong-guess"):
             assert secret not in logged
@@ -307,16 +307,33 @@ def test_unknown_route_is_a_json_404(invoke_webhook: Invoke) -> None:
     assert result["statusCode"] == 404
 
 
-def test_one_log_line_per_delivery_and_per_message(invoke_webhook: Invoke, logs: LogCapture) -> None:
+def test_one_log_line_per_message_carries_the_deliverys_fields(
+    invoke_webhook: Invoke, logs: LogCapture
+) -> None:
+    # Given a Meta batch of two messages and an echo
     post(invoke_webhook, json.loads(SAMPLES["06-meta-batch-with-echo"].body))
-    deliveries = logs.named("delivery received")
+    # Then each message has one line, with the delivery's fields, and no line says it twice
     messages = logs.named("message stored")
-    assert len(deliveries) == 1
-    assert deliveries[0]["format"] == "meta"
-    assert deliveries[0]["topLevelKeys"] == ["object", "entry"]
-    assert deliveries[0]["outcome"] == "stored"
-    assert deliveries[0]["correlation_id"]
     assert [line["messageId"] for line in messages] == ["mid.1", "mid.2"]
+    assert logs.named("delivery received") == []
+    for line in messages:
+        assert (line["format"], line["mediaType"]) == ("meta", "application/json")
+        assert line["size"] > 0
+        assert line["auth"]
+        assert line["correlation_id"]
+        assert "function_arn" not in line
+        assert "function_memory_size" not in line
+    assert len(logs.records()) == 2
+
+
+def test_a_delivery_with_no_message_logs_one_line_with_its_keys(
+    invoke_webhook: Invoke, logs: LogCapture
+) -> None:
+    post(invoke_webhook, {"object": "instagram", "entry": []})
+    (delivery,) = logs.named("delivery received")
+    assert (delivery["outcome"], delivery["messages"]) == ("ignored", 0)
+    assert delivery["topLevelKeys"] == ["object", "entry"]
+    assert delivery["correlation_id"]
 
 
 def test_long_texts_are_logged_as_an_80_character_preview(invoke_webhook: Invoke, logs: LogCapture) -> None:

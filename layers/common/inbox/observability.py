@@ -24,9 +24,25 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-logger = Logger()
+UNLOGGED_CONTEXT_KEYS = ("function_arn", "function_memory_size")
+"""Lambda context keys Powertools adds to every line that no query reads and that say nothing
+per request: the ARN repeats ``function_name`` (account and region are the log group's), the memory
+size is the template's. CloudWatch Logs bills every byte (docs/performance.md, (e))."""
+
+
+class _Formatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON lines without :data:`UNLOGGED_CONTEXT_KEYS`."""
+
+    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
+        for key in UNLOGGED_CONTEXT_KEYS:
+            log.pop(key, None)
+        return super().serialize(log)
+
+
+logger = Logger(logger_formatter=_Formatter())
 metrics = Metrics()
 # The poller's own metric set (Metrics() instances all share one): an invocation lasts a minute and
 # flushes after every round, and under `make dev` it runs in a thread beside the webhook, whose

@@ -116,13 +116,15 @@ def _store_delivery(
         result = normalize(parsed.body, received_at=now, source="webhook", field_map=field_map or None)
     except DuplicateKey as exc:  # in JSON encoded twice: refused like the body's own keys
         raise RejectedDelivery(400, exc.reason, keep_raw=True) from exc
-    delivery_log = {
+    # The delivery's own fields ride on each message's line (one line per stored message); the
+    # body's keys are logged only when no message line says what the body was (unrecognized, ignored).
+    delivery_fields: dict[str, object] = {
         "mediaType": parsed.media_type,
         "size": len(parsed.raw),
-        "topLevelKeys": _top_level_keys(parsed.body),
         "format": result.format,
         "auth": auth,
     }
+    delivery_log = {**delivery_fields, "topLevelKeys": _top_level_keys(parsed.body)}
 
     def keep(reason: str, *, unrecognized: bool = True) -> None:
         store.keep_raw(
@@ -147,7 +149,7 @@ def _store_delivery(
         too_many = f"delivery carries {len(result.reactions)} reactions; the limit is {MAX_MESSAGES}"
         raise RejectedDelivery(413, too_many, keep_raw=True)
 
-    status, answered = store_messages(result.messages, store)
+    status, answered = store_messages(result.messages, store, **delivery_fields)
     refused = [item["error"] for item in answered if item["status"] == "rejected"]
     if status == "rejected":  # nothing in it could be stored: the sender learns why
         raise RejectedDelivery(400, refused[0], keep_raw=True)
@@ -160,7 +162,7 @@ def _store_delivery(
         keep("reaction to a message not stored (yet): replay it once the message is in", unrecognized=False)
     if status == "ignored":
         metrics.add_metric(name=MetricName.IGNORED_DELIVERIES, unit="Count", value=1)
-    logger.info("delivery received", extra={**delivery_log, "outcome": status, "messages": len(answered)})
+        logger.info("delivery received", extra={**delivery_log, "outcome": status, "messages": 0})
     return Answer(
         200, {"status": status, "messages": answered, **({"reactions": reactions} if reactions else {})}
     )
@@ -172,7 +174,8 @@ def store_messages(
     """Store each message through the one write path; the overall status and each message's answer.
 
     A message the store refuses is answered ``rejected`` with its ``error`` and never stops the
-    others. Shared by the webhook and the replay of kept bodies, so both log and count alike.
+    others. Shared by the webhook and the replay of kept bodies, so both log and count alike;
+    ``log_fields`` (the delivery's fields) go on each message's one line.
     """
     answered = [_store_message(message, store, log_fields) for message in messages]
     return _overall_status([item["status"] for item in answered]), answered
