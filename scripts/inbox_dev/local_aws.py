@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from inbox.settings import CHATRACE_TOKEN, META_APP_SECRET, META_VERIFY_TOKEN, WEBHOOK_SECRET
+from inbox.settings import AUTH, SETTINGS, problem
 
 from inbox_dev import cfn
 from inbox_dev.secrets import DevOperator, dev_operator
@@ -27,21 +27,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 LOCAL_STACK_NAME = "chatrace-inbox-local"
 
-# Environment variable → secret parameter below the stack's prefix (see template.yaml's comment).
+# Environment variable → secret parameter below the stack's prefix (inbox.settings.SETTINGS), seeded
+# as given; the operator login's (auth/) are seeded by ``dev_operator`` (a hash, a generated key).
 SECRET_VARIABLES: Mapping[str, str] = {
-    "INBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
-    "INBOX_META_APP_SECRET": META_APP_SECRET,
-    "INBOX_META_VERIFY_TOKEN": META_VERIFY_TOKEN,
-    "INBOX_CHATRACE_TOKEN": CHATRACE_TOKEN,
+    s.variable: s.name for s in SETTINGS if s.secret and s.variable and s.folder != AUTH
 }
 
-# Environment variable → template parameter (and so its String setting): the poller's settings.
+# Environment variable → template parameter (and so its String setting), from the same table; and
+# the one stack parameter `make dev` takes that is no setting.
 PARAMETER_VARIABLES: Mapping[str, str] = {
-    "INBOX_CHATRACE_ACCOUNT_ID": "ChatraceAccountId",
-    "INBOX_CHATRACE_INBOX_URL": "ChatraceInboxUrl",
-    "INBOX_CHATRACE_API_URL": "ChatraceApiUrl",
-    "INBOX_POLL_INTERVAL_SECONDS": "PollIntervalSeconds",
-    "INBOX_POLLING_ENABLED": "PollingEnabled",
+    **{s.variable: s.stack_parameter for s in SETTINGS if s.variable and s.stack_parameter},
     "INBOX_ALLOW_UNAUTHENTICATED_WEBHOOK": "AllowUnauthenticatedWebhook",
 }
 
@@ -53,7 +48,10 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 # unless told otherwise: a webhook that takes deliveries while no secret is set, so the seed's
 # curl works at once. INBOX_ALLOW_UNAUTHENTICATED_WEBHOOK=false tries the deployed default.
 LOCAL_PARAMETER_DEFAULTS: Mapping[str, str] = {"AllowUnauthenticatedWebhook": "true"}
-_BOOLEAN_PARAMETERS = ("PollingEnabled", "AllowUnauthenticatedWebhook")
+_BOOLEAN_PARAMETERS = (
+    *(s.stack_parameter for s in SETTINGS if s.kind == "bool" and s.stack_parameter),
+    "AllowUnauthenticatedWebhook",
+)
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -97,6 +95,10 @@ def parameter_overrides_from_env(environ: Mapping[str, str] = os.environ) -> dic
         if name in overrides:
             enabled = overrides[name].lower() in ("true", "1", "yes", "on")
             overrides[name] = "true" if enabled else "false"
+    for setting in SETTINGS:  # refused as a deploy refuses it (the template's constraints)
+        wrong = setting.stack_parameter in overrides and problem(setting, overrides[setting.stack_parameter])
+        if wrong:
+            raise SystemExit(f"{setting.variable} {wrong}")
     return overrides
 
 

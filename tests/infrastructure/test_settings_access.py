@@ -23,26 +23,8 @@ STACK = "st"
 ARN = "arn:aws:ssm:eu-west-1:1:parameter"
 READ_ACTIONS = {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"}
 
-STRING_PARAMETERS = {
-    settings.CHATRACE_ACCOUNT_ID,
-    settings.CHATRACE_INBOX_URL,
-    settings.CHATRACE_API_URL,
-    settings.CHATRACE_REPLY_CHANNEL,
-    settings.POLLING_ENABLED,
-    settings.POLL_INTERVAL_SECONDS,
-    settings.TOKEN_LIFETIME_SECONDS,
-    settings.FIELD_MAP,
-}
-SECRET_PARAMETERS = {
-    settings.WEBHOOK_SECRET,
-    settings.META_APP_SECRET,
-    settings.META_VERIFY_TOKEN,
-    settings.CHATRACE_TOKEN,
-    settings.JWT_SECRET,
-    settings.ADMIN_EMAIL,
-    settings.ADMIN_PASSWORD_HASH,
-    settings.SESSION_GENERATION,
-}
+STRING_PARAMETERS = {s.name for s in settings.SETTINGS if not s.secret}
+SECRET_PARAMETERS = {s.name for s in settings.SETTINGS if s.secret}
 
 # Spelled out on purpose: what each function can read, reviewed as a list, not derived.
 EXPECTED = {

@@ -11,8 +11,19 @@ from inbox.normalize import fieldmap
 from inbox.operator.config import ConfigUpdate, FieldName, base_url, checked_update, config_view
 from inbox.outbound import AllowedHosts
 from inbox.polling.poller import PollerConfig
-from inbox.settings import DEFAULT_CHATRACE_ALLOWED_HOSTS, FunctionEnvironment, Settings
+from inbox.settings import (
+    BY_FIELD,
+    DEFAULT_CHATRACE_ALLOWED_HOSTS,
+    SETTINGS,
+    TOKEN_LIFETIME_SECONDS,
+    FunctionEnvironment,
+    Setting,
+    Settings,
+    token_lifetime,
+)
 from inbox.validation import validated
+
+from tests.conftest import LogCapture
 
 ENV = FunctionEnvironment(table_name="table", settings_prefix="/chatrace-inbox")
 SECRET_VALUES = {
@@ -221,3 +232,56 @@ def test_an_empty_update_is_refused() -> None:
 def test_a_refusal_never_quotes_the_value_sent() -> None:
     error = refusal({"accountId": "my-secret-looking-value"})
     assert "my-secret-looking-value" not in error.reason
+
+
+# ------------------------------------------------------------------ issue 11 item 4: settings declared once
+
+
+NUMBERS = [s for s in SETTINGS if s.kind == "int" and s.field]
+PATTERNED = [s for s in SETTINGS if s.pattern and s.field]
+NULLABLE = [s for s in SETTINGS if s.field and s.kind in ("text", "url")]
+
+
+def test_the_update_offers_exactly_the_tables_operator_settings() -> None:
+    assert set(ConfigUpdate.model_fields) == set(BY_FIELD)
+
+
+@pytest.mark.parametrize("setting", NUMBERS, ids=lambda s: s.name)
+def test_a_number_is_refused_exactly_outside_the_tables_bounds(setting: Setting) -> None:
+    assert setting.field is not None
+    assert setting.bounds is not None
+    low, high = setting.bounds
+    assert update({setting.field: low}) == {setting.name: str(low)}
+    assert update({setting.field: high}) == {setting.name: str(high)}
+    for outside in (low - 1, high + 1):
+        error = refusal({setting.field: outside})
+        assert error.field == setting.field
+        assert error.reason.endswith(str(low if outside < low else high))
+
+
+@pytest.mark.parametrize("setting", PATTERNED, ids=lambda s: s.name)
+def test_a_text_setting_is_refused_with_the_tables_rule(setting: Setting) -> None:
+    assert setting.field is not None
+    error = refusal({setting.field: "not valid!"})
+    assert error.reason == f"{setting.field}: {setting.rule}"
+
+
+@pytest.mark.parametrize("setting", NULLABLE, ids=lambda s: s.name)
+def test_null_stores_the_tables_default(setting: Setting) -> None:
+    assert setting.field is not None
+    assert update({setting.field: None}) == {setting.name: setting.stored_default}
+
+
+@pytest.mark.parametrize(("stored", "used"), [("900", 900), ("86400", 86400), ("100000", 3600), ("59", 3600)])
+def test_a_stored_token_lifetime_out_of_range_is_not_clamped_but_replaced_by_the_default(
+    stored: str, used: int, logs: LogCapture
+) -> None:
+    settings = Settings({"auth/token-lifetime-seconds": stored})
+    assert token_lifetime(settings) == used
+    assert view(settings.values)["auth"]["tokenLifetimeSeconds"] == used
+    warned = [
+        r for r in logs.records() if r["level"] == "WARNING" and r.get("setting") == TOKEN_LIFETIME_SECONDS
+    ]
+    assert bool(warned) == (used != int(stored))
+    if warned:
+        assert "must be a whole number from 60 to 86400; using 3600" in warned[0]["message"]

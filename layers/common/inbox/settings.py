@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from inbox.errors import SettingsUnavailable
 
@@ -52,7 +52,6 @@ ADMIN_PASSWORD_HASH = "auth/admin-password-hash"  # noqa: S105
 # Not a secret, but written with the password by `make secrets`: every token carries it (``gen``),
 # so setting a new password (or `make secrets ARGS=--end-sessions`) ends every session.
 SESSION_GENERATION = "auth/session-generation"
-FIELD_MAP = "normalize/fieldmap"
 
 # Names of the plain String parameters the template creates (the operator API may rewrite them).
 CHATRACE_ACCOUNT_ID = "chatrace/account-id"
@@ -62,15 +61,135 @@ CHATRACE_REPLY_CHANNEL = "chatrace/reply-channel"
 POLLING_ENABLED = "polling/enabled"
 POLL_INTERVAL_SECONDS = "polling/interval-seconds"
 TOKEN_LIFETIME_SECONDS = "auth/token-lifetime-seconds"  # noqa: S105
+FIELD_MAP = "normalize/fieldmap"
 
-DEFAULT_POLL_INTERVAL_SECONDS = 10
+type Kind = Literal["secret", "text", "url", "bool", "int", "json"]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One parameter below the prefix, declared once: what every other place reads or is tested against.
+
+    template.yaml's stack parameter (Default, MinValue/MaxValue, AllowedValues, AllowedPattern), its
+    ``AWS::SSM::Parameter`` and the operator API's write grant (tests/infrastructure/
+    test_settings_table.py); the config view and ``PUT`` validation (inbox.operator.config);
+    `make dev`'s seeding (``variable``) and `make secrets` (every ``secret``). Who reads it follows
+    from its folder (:data:`WEBHOOK_READS` …).
+
+    Out of range is refused wherever a value comes in — a deploy (the template's constraints), a
+    ``PUT`` (400 naming the rule) — and a value written past both (by hand in Parameter Store) is
+    never clamped: readers use the default and log a warning (:func:`whole_number`).
+    """
+
+    name: str
+    """Below the prefix: ``<folder>/<name>``."""
+    kind: Kind
+    about: str
+    default: str | int | bool | None = None
+    """What an unset parameter means (None: nothing — stored as :data:`UNSET`)."""
+    bounds: tuple[int, int] | None = None
+    """An ``int``'s smallest and largest value."""
+    pattern: str | None = None
+    """A ``text`` value matches it whole (the template's AllowedPattern also allows empty = unset)."""
+    rule: str | None = None
+    """What a refused value must be: the 400's reason."""
+    stack_parameter: str | None = None
+    """The template parameter a deploy sets it from (a plain setting the template creates)."""
+    field: str | None = None
+    """Its name in ``GET``/``PUT /instagram/config`` (None: an operator cannot change it there)."""
+    variable: str | None = None
+    """The INBOX_* environment variable `make dev` (and `make secrets --from-env`) read."""
+
+    @property
+    def folder(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def secret(self) -> bool:
+        """A SecureString `make secrets` writes; the template never creates it."""
+        return self.kind == "secret"
+
+    @property
+    def stored_default(self) -> str:
+        """The default as Parameter Store holds it."""
+        if self.default is None:
+            return UNSET
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        return str(self.default)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # ------------------------------------------------------------------ secrets (make secrets)
+    Setting(WEBHOOK_SECRET, "secret", "shared secret Chatrace's External Request sends",
+            variable="INBOX_WEBHOOK_SECRET"),
+    Setting(META_APP_SECRET, "secret", "Meta app secret (X-Hub-Signature-256)",
+            variable="INBOX_META_APP_SECRET"),
+    Setting(META_VERIFY_TOKEN, "secret", "Meta webhook handshake token (hub.verify_token)",
+            variable="INBOX_META_VERIFY_TOKEN"),
+    Setting(CHATRACE_TOKEN, "secret", "Chatrace X-ACCESS-TOKEN (API and inbox API)",
+            variable="INBOX_CHATRACE_TOKEN"),
+    Setting(JWT_SECRET, "secret", "signing key of the operator API's JWTs", variable="INBOX_JWT_SECRET"),
+    Setting(ADMIN_EMAIL, "secret", "operator login", variable="INBOX_ADMIN_EMAIL"),
+    Setting(ADMIN_PASSWORD_HASH, "secret", "operator password (its scrypt hash)",
+            variable="INBOX_ADMIN_PASSWORD"),
+    Setting(SESSION_GENERATION, "secret", "the operator sessions' generation (a new one ends them all)",
+            default="0"),
+    # ---------------------------------------------- plain (the template creates them; PUT /instagram/config)
+    Setting(CHATRACE_ACCOUNT_ID, "text", "Chatrace account id (inbox API)",
+            pattern="[0-9]{1,20}", rule="must be the Chatrace account id (digits), or null to unset it",
+            stack_parameter="ChatraceAccountId", field="accountId", variable="INBOX_CHATRACE_ACCOUNT_ID"),
+    Setting(CHATRACE_INBOX_URL, "url", "Chatrace inbox API URL, e.g. https://app.chatrace.com/php/user",
+            stack_parameter="ChatraceInboxUrl", field="inboxUrl", variable="INBOX_CHATRACE_INBOX_URL"),
+    Setting(CHATRACE_API_URL, "url", "Chatrace REST API base URL (replies are sent through it)",
+            default="https://api.chatrace.com",
+            stack_parameter="ChatraceApiUrl", field="apiUrl", variable="INBOX_CHATRACE_API_URL"),
+    Setting(CHATRACE_REPLY_CHANNEL, "text", "the channel value of Chatrace's send/text for replies",
+            default="instagram", pattern="[A-Za-z0-9_.-]{1,64}",
+            rule="must be Chatrace's channel name (letters, digits, _ . -; at most 64), e.g. instagram",
+            stack_parameter="ChatraceReplyChannel", field="replyChannel"),
+    Setting(POLLING_ENABLED, "bool", "whether the poller reads the Chatrace inbox API", default=False,
+            stack_parameter="PollingEnabled", field="pollingEnabled", variable="INBOX_POLLING_ENABLED"),
+    Setting(POLL_INTERVAL_SECONDS, "int", "seconds between two polls inside one poller invocation",
+            default=10, bounds=(1, 60),
+            stack_parameter="PollIntervalSeconds", field="pollIntervalSeconds",
+            variable="INBOX_POLL_INTERVAL_SECONDS"),
+    Setting(TOKEN_LIFETIME_SECONDS, "int", "lifetime of the operator API's JWTs in seconds",
+            default=3600, bounds=(60, 86400),
+            stack_parameter="TokenLifetimeSeconds", field="tokenLifetimeSeconds"),
+    Setting(FIELD_MAP, "json", "operator-defined field aliases (JSON) for bodies no built-in adapter knows",
+            default="{}", field="fieldMap"),
+)  # fmt: skip
+BY_NAME: Mapping[str, Setting] = {setting.name: setting for setting in SETTINGS}
+BY_FIELD: Mapping[str, Setting] = {s.field: s for s in SETTINGS if s.field is not None}
+
+
+def _int_default(name: str) -> int:
+    default = BY_NAME[name].default
+    assert isinstance(default, int)
+    return default
+
+
+def _bounds(name: str) -> tuple[int, int]:
+    bounds = BY_NAME[name].bounds
+    assert bounds is not None
+    return bounds
+
+
+def _str_default(name: str) -> str:
+    default = BY_NAME[name].default
+    assert isinstance(default, str)
+    return default
+
+
+DEFAULT_POLL_INTERVAL_SECONDS = _int_default(POLL_INTERVAL_SECONDS)
+POLL_INTERVAL_BOUNDS = _bounds(POLL_INTERVAL_SECONDS)
+DEFAULT_TOKEN_LIFETIME_SECONDS = _int_default(TOKEN_LIFETIME_SECONDS)
 # The generation of a stack whose password was never set by `make secrets` (e.g. `make dev`).
-INITIAL_SESSION_GENERATION = "0"
-POLL_INTERVAL_BOUNDS = (1, 60)
-
+INITIAL_SESSION_GENERATION = _str_default(SESSION_GENERATION)
 # What replies use while their parameter is unset (the template's defaults, for a stack that lost them).
-DEFAULT_CHATRACE_API_URL = "https://api.chatrace.com"
-DEFAULT_REPLY_CHANNEL = "instagram"
+DEFAULT_CHATRACE_API_URL = _str_default(CHATRACE_API_URL)
+DEFAULT_REPLY_CHANNEL = _str_default(CHATRACE_REPLY_CHANNEL)
 
 # Where the Chatrace token may be sent (inbox.outbound): template.yaml's ChatraceAllowedHosts default,
 # for a function whose environment lacks CHATRACE_ALLOWED_HOSTS.
@@ -193,15 +312,54 @@ def session_generation(settings: Settings) -> str:
     return (settings.get(SESSION_GENERATION) or INITIAL_SESSION_GENERATION).strip()
 
 
-def poll_interval(settings: Settings) -> int | None:
-    """The stored interval when it is a whole number of seconds within POLL_INTERVAL_BOUNDS, else
-    None (the poller then polls every DEFAULT_POLL_INTERVAL_SECONDS; the config view says the same)."""
-    try:
-        value = int((settings.get(POLL_INTERVAL_SECONDS) or "").strip())
-    except ValueError:
-        return None
-    low, high = POLL_INTERVAL_BOUNDS
-    return value if low <= value <= high else None
+def problem(setting: Setting, text: str) -> str | None:
+    """What is wrong with ``text`` as the stored value of a plain setting (None when it is fine).
+
+    The table's rule for values that did not come through a deploy or a ``PUT`` (`make dev`'s
+    INBOX_* variables, a value written by hand): ``int`` within bounds, ``bool`` true/false,
+    ``text`` matching its pattern. URLs are checked against the allow-list where they are used.
+    """
+    if setting.kind == "int" and setting.bounds is not None:
+        low, high = setting.bounds
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            return f"must be a whole number from {low} to {high}"
+    elif setting.kind == "bool" and text.strip() not in ("true", "false"):
+        return "must be true or false"
+    elif setting.kind == "text" and setting.pattern is not None and not re.fullmatch(setting.pattern, text):
+        return setting.rule or f"must match {setting.pattern}"
+    return None
+
+
+def whole_number(settings: Settings, name: str) -> int:
+    """An ``int`` setting as every reader uses it: the stored value when :func:`problem` finds
+    nothing wrong, else the default, with a warning — never clamped (see :class:`Setting`)."""
+    setting = BY_NAME[name]
+    default = _int_default(name)
+    text = (settings.get(name) or "").strip()
+    if not text:
+        return default
+    wrong = problem(setting, text)
+    if wrong is None:
+        return int(text)
+    # Imported here, on this rare path only: the package's modules import settings before observability.
+    from inbox.observability import logger
+
+    logger.warning(f"{name} {wrong}; using {default}", extra={"setting": name, "value": text[:20]})
+    return default
+
+
+def poll_interval(settings: Settings) -> int:
+    """Seconds between two polls: what the poller uses and the config view shows."""
+    return whole_number(settings, POLL_INTERVAL_SECONDS)
+
+
+def token_lifetime(settings: Settings) -> int:
+    """The operator tokens' lifetime in seconds: what a login issues and a token is checked against."""
+    return whole_number(settings, TOKEN_LIFETIME_SECONDS)
 
 
 def read_field_map(settings: Settings) -> tuple[dict[str, Any], str | None]:

@@ -51,6 +51,7 @@ from inbox.settings import (
     load_settings,
     parameter_names,
     session_generation,
+    token_lifetime,
 )
 from inbox.storage.readers import MessageReader
 from inbox.storage.store import MessageStore
@@ -218,7 +219,7 @@ class OperatorApi:
             secret=secret,
             issuer=self.issuer,
             generation=session_generation(settings),
-            max_lifetime_seconds=config.token_lifetime(settings),
+            max_lifetime_seconds=token_lifetime(settings),
         )
 
     def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:

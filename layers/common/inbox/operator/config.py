@@ -25,35 +25,34 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from inbox.errors import InvalidRequest, SettingsUnavailable
-from inbox.observability import logger
 from inbox.operator.tokens import secret_is_usable
 from inbox.outbound import AllowedHosts, OutboundRefused
 from inbox.settings import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD_HASH,
+    BY_FIELD,
+    BY_NAME,
     CHATRACE_ACCOUNT_ID,
     CHATRACE_API_URL,
     CHATRACE_INBOX_URL,
     CHATRACE_REPLY_CHANNEL,
     CHATRACE_TOKEN,
     DEFAULT_CHATRACE_API_URL,
-    DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_REPLY_CHANNEL,
     FIELD_MAP,
     JWT_SECRET,
     META_APP_SECRET,
     META_VERIFY_TOKEN,
-    POLL_INTERVAL_BOUNDS,
     POLL_INTERVAL_SECONDS,
     POLLING_ENABLED,
     TOKEN_LIFETIME_SECONDS,
-    UNSET,
     WEBHOOK_SECRET,
     FunctionEnvironment,
     Settings,
     poll_interval,
     polling_enabled,
     read_field_map,
+    token_lifetime,
 )
 from inbox.webhook.auth import protection
 
@@ -61,8 +60,6 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm.client import SSMClient
 
 WEBHOOK_PATH = "/instagram/webhook"
-DEFAULT_TOKEN_LIFETIME = 3600
-TOKEN_LIFETIME_RANGE = (60, 86400)
 SSM_STANDARD_VALUE_BYTES = 4096
 # The Chatrace token's last 4 characters are shown only when they are a small part of it.
 LAST4_MIN_LENGTH = 16
@@ -81,8 +78,6 @@ _SECRETS = {
     "adminPasswordHash": ADMIN_PASSWORD_HASH,
 }
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(?::\d{1,5})?")
-_ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
-_CHANNEL = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 # ------------------------------------------------------------------------------------------ view
@@ -135,7 +130,7 @@ def config_view(
         },
         "polling": {
             "enabled": enabled,
-            "intervalSeconds": poll_interval(settings) or DEFAULT_POLL_INTERVAL_SECONDS,
+            "intervalSeconds": poll_interval(settings),
             "source": inbox_url,
             "ready": enabled and not missing,
             "missing": missing,
@@ -169,42 +164,51 @@ def base_url(headers: Mapping[str, str], *, domain_name: str | None, stage: str 
     return f"{proto}://{host}{prefix}"
 
 
-def read_int(settings: Settings, name: str, default: int, bounds: tuple[int, int]) -> int:
-    text = (settings.get(name) or "").strip()
-    try:
-        value = int(text)
-    except ValueError:
-        if text:
-            logger.warning("setting is not a whole number; using the default", extra={"setting": name})
-        return default
-    return min(max(value, bounds[0]), bounds[1])
-
-
-def token_lifetime(settings: Settings) -> int:
-    return read_int(settings, TOKEN_LIFETIME_SECONDS, DEFAULT_TOKEN_LIFETIME, TOKEN_LIFETIME_RANGE)
-
-
 # ------------------------------------------------------------------------------------------ update
 
 Path = Annotated[str, Field(min_length=1, max_length=256)]
 
 
+def _default(name: str) -> Any:
+    """The field's default (unused: only the fields sent are written) and its description, from the table."""
+    setting = BY_NAME[name]
+    return Field(setting.default, description=setting.about)
+
+
+def _whole_number(name: str) -> Any:
+    """An ``int`` field refused outside the table's bounds (the template's MinValue / MaxValue)."""
+    setting = BY_NAME[name]
+    low, high = setting.bounds or (None, None)
+    return Field(setting.default, ge=low, le=high, description=setting.about)
+
+
+def _matching(name: str, text: str) -> str:
+    """``text`` when it matches the table's pattern for ``name``, else ValueError with its rule."""
+    setting = BY_NAME[name]
+    if setting.pattern is None or not re.fullmatch(setting.pattern, text):
+        raise ValueError(setting.rule or "is not allowed")
+    return text
+
+
 class ConfigUpdate(BaseModel):
-    """The settings an operator may change; send only those to change."""
+    """The settings an operator may change (the table's rows with a ``field``); send only those to change.
+
+    Defaults, bounds, patterns and their reasons come from inbox.settings.SETTINGS; a unit test keeps
+    these fields equal to the table's. The PUT route validates a body with it (inbox.validation:
+    400 naming field and reason, never the value) and writes :func:`checked_update`'s parameters.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    accountId: str | None = None
-    inboxUrl: str | None = None
-    apiUrl: str | None = None
-    replyChannel: str | None = None
-    pollingEnabled: StrictBool = False
-    pollIntervalSeconds: StrictInt = Field(
-        DEFAULT_POLL_INTERVAL_SECONDS, ge=POLL_INTERVAL_BOUNDS[0], le=POLL_INTERVAL_BOUNDS[1]
-    )
-    tokenLifetimeSeconds: StrictInt = Field(DEFAULT_TOKEN_LIFETIME, ge=60, le=86400)
+    accountId: str | None = _default(CHATRACE_ACCOUNT_ID)
+    inboxUrl: str | None = _default(CHATRACE_INBOX_URL)
+    apiUrl: str | None = _default(CHATRACE_API_URL)
+    replyChannel: str | None = _default(CHATRACE_REPLY_CHANNEL)
+    pollingEnabled: StrictBool = _default(POLLING_ENABLED)
+    pollIntervalSeconds: StrictInt = _whole_number(POLL_INTERVAL_SECONDS)
+    tokenLifetimeSeconds: StrictInt = _whole_number(TOKEN_LIFETIME_SECONDS)
     fieldMap: dict[FieldName, Annotated[list[Path], Field(min_length=1, max_length=32)]] = Field(
-        default_factory=dict
+        default_factory=dict, description=BY_NAME[FIELD_MAP].about
     )
 
     @field_validator("accountId", mode="before")
@@ -213,9 +217,7 @@ class ConfigUpdate(BaseModel):
         if value is None:
             return None
         text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-        if not _ACCOUNT_ID.fullmatch(text):
-            raise ValueError("must be the Chatrace account id (digits), or null to unset it")
-        return text
+        return _matching(CHATRACE_ACCOUNT_ID, text)
 
     @field_validator("inboxUrl", "apiUrl")
     @classmethod
@@ -226,15 +228,7 @@ class ConfigUpdate(BaseModel):
     @field_validator("replyChannel")
     @classmethod
     def _reply_channel(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        channel = value.strip()
-        if not _CHANNEL.fullmatch(channel):
-            raise ValueError(
-                "must be Chatrace's channel name (letters, digits, _ . -; at most 64), "
-                f"e.g. {DEFAULT_REPLY_CHANNEL}"
-            )
-        return channel
+        return None if value is None else _matching(CHATRACE_REPLY_CHANNEL, value.strip())
 
     @field_validator("fieldMap")
     @classmethod
@@ -255,25 +249,21 @@ class ConfigUpdate(BaseModel):
         return cleaned
 
     def parameters(self) -> dict[str, str]:
-        """Parameter name below the prefix → value, for the fields that were sent."""
+        """Parameter name below the prefix → stored value, for the fields that were sent; null (or an
+        empty URL) stores the table's default — "not set" for a setting without one."""
         values: dict[str, str] = {}
-        sent = self.model_fields_set
-        if "accountId" in sent:
-            values[CHATRACE_ACCOUNT_ID] = str(self.accountId) if self.accountId is not None else UNSET
-        if "inboxUrl" in sent:
-            values[CHATRACE_INBOX_URL] = self.inboxUrl or UNSET
-        if "apiUrl" in sent:
-            values[CHATRACE_API_URL] = self.apiUrl or DEFAULT_CHATRACE_API_URL
-        if "replyChannel" in sent:
-            values[CHATRACE_REPLY_CHANNEL] = self.replyChannel or DEFAULT_REPLY_CHANNEL
-        if "pollingEnabled" in sent:
-            values[POLLING_ENABLED] = "true" if self.pollingEnabled else "false"
-        if "pollIntervalSeconds" in sent:
-            values[POLL_INTERVAL_SECONDS] = str(self.pollIntervalSeconds)
-        if "tokenLifetimeSeconds" in sent:
-            values[TOKEN_LIFETIME_SECONDS] = str(self.tokenLifetimeSeconds)
-        if "fieldMap" in sent:
-            values[FIELD_MAP] = encoded_field_map(self.fieldMap)
+        for field, setting in BY_FIELD.items():
+            if field not in self.model_fields_set:
+                continue
+            value = getattr(self, field)
+            if value is None or value == "":
+                values[setting.name] = setting.stored_default
+            elif isinstance(value, bool):
+                values[setting.name] = "true" if value else "false"
+            elif setting.kind == "json":
+                values[setting.name] = encoded_field_map(value)
+            else:
+                values[setting.name] = str(value)
         return values
 
 

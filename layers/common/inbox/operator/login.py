@@ -22,10 +22,16 @@ from inbox.errors import MissingSecret, Unauthorized, UnusableSecret
 from inbox.http import Answer
 from inbox.observability import MetricName, logger, metrics
 from inbox.operator import tokens
-from inbox.operator.config import token_lifetime
 from inbox.operator.login_throttle import LoginThrottle
 from inbox.operator.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
-from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, JWT_SECRET, Settings, session_generation
+from inbox.settings import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD_HASH,
+    JWT_SECRET,
+    Settings,
+    session_generation,
+    token_lifetime,
+)
 from inbox.validation import validated
 
 

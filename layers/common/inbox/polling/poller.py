@@ -63,9 +63,6 @@ from inbox.settings import (
     CHATRACE_INBOX_URL,
     CHATRACE_TOKEN,
     DEFAULT_CHATRACE_ALLOWED_HOSTS,
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    POLL_INTERVAL_BOUNDS,
-    POLL_INTERVAL_SECONDS,
     POLLER_READS,
     POLLING_ENABLED,
     FunctionEnvironment,
@@ -170,23 +167,9 @@ class PollerConfig:
             inbox_url=url.strip(),
             account_id=account_id.strip(),
             token=token.strip(),
-            interval_seconds=_interval(settings),
+            interval_seconds=poll_interval(settings),
             allowed_hosts=allowed_hosts,
         )
-
-
-def _interval(settings: Settings) -> int:
-    interval = poll_interval(settings)
-    if interval is not None:
-        return interval
-    text = settings.get(POLL_INTERVAL_SECONDS)
-    if text is not None:
-        low, high = POLL_INTERVAL_BOUNDS
-        logger.warning(
-            f"{POLL_INTERVAL_SECONDS} must be {low}-{high}; using {DEFAULT_POLL_INTERVAL_SECONDS}",
-            extra={"value": text[:20]},
-        )
-    return DEFAULT_POLL_INTERVAL_SECONDS
 
 
 class UsernameCache:
