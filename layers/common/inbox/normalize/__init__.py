@@ -18,6 +18,10 @@ objects rather than their keys (``nested`` again, :mod:`inbox.normalize.shapes`)
 under any key that does not name the other side is the sender, an object with text is the message,
 and when two candidates remain it refuses to guess. Running last means that nothing recognized by
 name changes, and that bodies recognized by name pay nothing for it.
+
+Whatever adapter recognized a body, a body that also names a different sender (a ``sender{}`` next
+to a different ``contact_id``, say: how a customer's text forges one in a hand-written template) is
+unrecognized, never guessed at (:mod:`inbox.normalize.conflicts`; the field map is exempt).
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from datetime import datetime
 from typing import get_args
 
 from inbox.errors import DuplicateKey
-from inbox.models import NormalizeResult, Source
-from inbox.normalize import chatrace, fieldmap, flat, manychat, meta, nested, wrappers
+from inbox.models import NormalizedMessage, NormalizeResult, Source
+from inbox.normalize import chatrace, conflicts, fieldmap, flat, manychat, meta, nested, wrappers
 from inbox.normalize.context import Adapter, Context
 from inbox.normalize.ids import derived_message_id, is_derived
 from inbox.normalize.timestamps import format_datetime
@@ -52,14 +56,21 @@ def _normalize_node(body: object, ctx: Context, depth: int) -> Outcome:
     for name, adapt in ADAPTERS:
         messages = adapt(body, ctx)
         if messages is not None:
-            return Outcome(format=name, messages=messages)
+            return _checked(name, body, messages)
     items = wrappers.wrapped_items(body)
     outcome = Outcome() if items is None else wrappers.unwrap(items, ctx, depth, _normalize_node)
     if outcome.format is None:
         messages = nested.adapt_by_shape(body, ctx)
         if messages is not None:
-            return Outcome(format=nested.FORMAT, messages=messages)
+            return _checked(nested.FORMAT, body, messages)
     return outcome
+
+
+def _checked(name: str, body: object, messages: list[NormalizedMessage]) -> Outcome:
+    """The adapter's reading, unless the body names another sender too (:mod:`.conflicts`)."""
+    if name != fieldmap.FORMAT and conflicts.contradicted(body, messages):
+        return Outcome()  # unrecognized: kept whole, never stored under either sender
+    return Outcome(format=name, messages=messages)
 
 
 def normalize_unguarded(body: object, ctx: Context) -> NormalizeResult:

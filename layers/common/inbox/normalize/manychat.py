@@ -22,7 +22,8 @@ _USERNAME_KEYS = ("ig_username", *fields.USERNAME_KEYS)
 _TIMESTAMP_KEYS = ("ig_last_interaction", "last_interaction", "last_interraction", *fields.TIMESTAMP_KEYS)
 
 
-def _key_contact(body: dict[object, object]) -> str | None:
+def key_contact(body: dict[object, object]) -> str | None:
+    """The contact id in ManyChat's ``key: "user:<id>"``."""
     if "key" not in body:
         return None
     key = as_id(body["key"])
@@ -32,7 +33,7 @@ def _key_contact(body: dict[object, object]) -> str | None:
 
 
 def is_manychat(body: dict[object, object]) -> bool:
-    if _key_contact(body) is not None:
+    if key_contact(body) is not None:
         return True
     return "last_input_text" in body and not _CONTACT_MARKERS.isdisjoint(body)
 
@@ -40,7 +41,7 @@ def is_manychat(body: dict[object, object]) -> bool:
 def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     if not isinstance(body, dict) or not is_manychat(body):
         return None
-    sender_id = as_id(body.get("id")) or _key_contact(body) or fields.sender_id(body)
+    sender_id = as_id(body.get("id")) or key_contact(body) or fields.sender_id(body)
     return message_from_fields(
         body,
         ctx,

@@ -10,13 +10,13 @@ be a plain string, which is then the text. Here ``message.id`` is the message's 
 from __future__ import annotations
 
 from inbox.models import NormalizedMessage
-from inbox.normalize import fields, shapes
+from inbox.normalize import conflicts, fields, shapes
 from inbox.normalize.coerce import any_flag, as_text
 from inbox.normalize.context import Context, make_message
 
 FORMAT = "nested"
 
-SENDER_OBJECTS = ("sender", "from", "contact", "user")
+SENDER_OBJECTS = conflicts.SENDER_OBJECTS
 _SENDER_ID_KEYS = ("id", *fields.SENDER_KEYS)
 _INNER_ID_KEYS = ("mid", "id", "message_id", "messageId")
 _INNER_TEXT_KEYS = ("text", "body", "content")
