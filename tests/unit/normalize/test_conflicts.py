@@ -36,8 +36,8 @@ def test_a_body_naming_two_senders_is_unrecognized(body: dict[str, object]) -> N
         ({"key": "user:5", "id": "5", "ig_id": "178414", "last_input_text": "hi"}, "manychat"),
         ({"contact_id": "", "user_id": "1", "last_input": "hi"}, "chatrace"),
     ],
-    ids=["same-id-twice", "object-and-key-agree", "sender-as-a-word", "sms-from-number", "key-holding-an-object",
-         "manychat-ig-id-is-no-declaration", "empty-value-declares-nothing"],
+    ids=["same-id-twice", "object-and-key-agree", "sender-as-a-word", "sms-from-number",
+         "key-holding-an-object", "manychat-ig-id-is-no-declaration", "empty-value-declares-nothing"],
 )  # fmt: skip
 def test_what_does_not_name_a_second_sender_is_read_as_before(body: dict[str, object], fmt: str) -> None:
     assert only(body).format == fmt
