@@ -37,31 +37,45 @@ _OBJECTS = frozenset(SENDER_OBJECTS)
 _DECLARING = frozenset((*fields.SENDER_KEYS, *SENDER_OBJECTS, "key"))
 
 
-def declared_senders(body: dict[object, object]) -> set[str]:
-    """Every sender id the object names at its top level: a sender key's value, a sender object's id.
+def _declared(body: dict[object, object], key: str) -> str | None:
+    """The sender id one declaring key names, if any.
 
     A sender key holding an object, or a sender-object key holding a plain value (``"sender":
     "user"``, an SMS body's ``"from": "+351…"``), declares nothing: no adapter reads it as a sender.
     """
-    found: set[str] = set()
-    for key in _DECLARING.intersection(body):
-        value = body[key]
-        if key in _OBJECTS:
-            sender = fields.pick_id(value, _OBJECT_ID_KEYS) if isinstance(value, dict) else None
-        elif key == "key":
-            sender = key_contact(body)
-        else:
-            sender = None if isinstance(value, dict) else as_id(value)
-        if sender is not None:
-            found.add(sender)
-    return found
+    value = body[key]
+    if key in _OBJECTS:
+        return fields.pick_id(value, _OBJECT_ID_KEYS) if isinstance(value, dict) else None
+    if key == "key":
+        return key_contact(body)
+    return None if isinstance(value, dict) else as_id(value)
+
+
+def declared_senders(body: dict[object, object]) -> set[str]:
+    """Every sender id the object names at its top level: a sender key's value, a sender object's id."""
+    found = (_declared(body, key) for key in _DECLARING.intersection(body))
+    return {sender for sender in found if sender is not None}
 
 
 def contradicted(body: object, messages: Sequence[NormalizedMessage]) -> bool:
     """Whether the object names two senders, or its messages' sender is not the one it names."""
-    if not isinstance(body, dict) or _DECLARING.isdisjoint(body):
-        return False  # Meta's envelope, a wrapper: one set operation
-    declared = declared_senders(body)
-    if len(declared) > 1:
-        return True
-    return bool(declared) and any(message.senderId not in declared for message in messages)
+    if not isinstance(body, dict):
+        return False
+    keys = _DECLARING.intersection(body)
+    if not keys:
+        return False  # Meta's envelope, a wrapper
+    expected = messages[0].senderId if messages else None
+    named = None
+    for key in keys:
+        value = body[key]
+        if value is expected or (type(value) is str and value == expected):
+            sender: str | None = expected  # the usual case: the key the adapter read, as it read it
+        else:
+            sender = _declared(body, key)
+        if sender is None:
+            continue
+        if named is None:
+            named = sender
+        elif sender != named:
+            return True
+    return named is not None and any(message.senderId != named for message in messages)
