@@ -4,8 +4,8 @@ Threats: a guesser tries passwords as fast as the API lets them (40 wrong passwo
 answered 401, and the right one still worked after 64 failures); a guesser spreads the guesses over
 many addresses; an outsider uses the lock itself to keep the operator out. The operator API is
 called in-process (functions/config, against moto provisioned from template.yaml) through its
-``OperatorApi`` with an injected clock, so the delays pass without sleeping; one test goes through
-the Lambda handler to show the HTTP answer.
+Lambda handler with the ``OperatorApi``'s clock moved by the test, so the delays pass without
+sleeping.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import pytest
 from botocore.exceptions import ClientError
 from inbox.http import Answer
 from inbox.operator import login_throttle
-from inbox.operator.api import OperatorRequest
 from inbox.operator.login_throttle import ACCOUNT_POLICY, ADDRESS_POLICY, LoginThrottle
 from inbox.storage.store import LOGIN_BY_ADDRESS, login_counter_key, read_unavailable
+from inbox_dev.events import http_api_event
+from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
 
 from tests.integration.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OPERATOR, Call
@@ -55,15 +56,26 @@ def clock() -> Clock:
     return Clock()
 
 
+def post_login(config_module: ModuleType, body: str, *, address: str) -> Answer:
+    """POST /auth/login through the config function's handler, from ``address``."""
+    event = http_api_event(
+        "POST",
+        "/auth/login",
+        headers={"content-type": "application/json"},
+        body=body.encode(),
+        source_ip=address,
+    )
+    result = config_module.lambda_handler(event, LambdaContext("ConfigFunction", 512, 10))
+    return Answer(result["statusCode"], json.loads(result["body"]), result.get("headers") or {})
+
+
 @pytest.fixture
 def login(config_module: ModuleType, clock: Clock) -> Login:
-    """POST /auth/login through the operator API's gate, from an address, at the clock's time."""
+    """POST /auth/login from an address, at the clock's time."""
+    config_module.api.clock = lambda: clock.now
 
     def attempt(password: str, *, address: str = ATTACKER, email: str = ADMIN_EMAIL) -> Answer:
-        body = json.dumps({"email": email, "password": password})
-        request = OperatorRequest(headers={"content-type": "application/json"}, body=body, source_ip=address)
-        answer: Answer = config_module.api.login(request, now=clock.now)
-        return answer
+        return post_login(config_module, json.dumps({"email": email, "password": password}), address=address)
 
     return attempt
 
@@ -127,8 +139,7 @@ def test_failures_are_forgotten_after_a_quiet_day(login: Login, clock: Clock) ->
 
 def test_malformed_bodies_are_not_failures(config_module: ModuleType, login: Login, clock: Clock) -> None:
     for _ in range(20):
-        request = OperatorRequest(body='{"email": 5}', source_ip=ATTACKER)
-        assert config_module.api.login(request, now=clock.now).status_code == 400
+        assert post_login(config_module, '{"email": 5}', address=ATTACKER).status_code == 400
     assert login(ADMIN_PASSWORD).status_code == 200
 
 

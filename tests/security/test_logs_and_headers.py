@@ -199,7 +199,7 @@ def test_an_unexpected_error_is_answered_nosniff(
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(config_module.api, "get_config", broken)
-    result = call_config(config_module, "GET", "/instagram/config", {})
+    monkeypatch.setattr(config_module.api, "login", broken)  # public: no token needed to reach it
+    result = call_config(config_module, "POST", "/auth/login", {})
     assert result["statusCode"] == 500
     assert nosniff(result["headers"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+BEARER_REALM = "chatrace-inbox"
+
 
 class InboxError(Exception):
     """Base of everything this package raises on purpose."""
@@ -51,6 +53,12 @@ class Unauthorized(InboxError):
         self.reason = reason
         self.detail = detail or reason
         self.error_code = error_code
+
+    def challenge(self) -> str:
+        """The ``WWW-Authenticate`` value for this refusal (RFC 6750 §3)."""
+        if self.error_code is None:
+            return f'Bearer realm="{BEARER_REALM}"'
+        return f'Bearer realm="{BEARER_REALM}", error="{self.error_code}"'
 
 
 class TooManyAttempts(InboxError):

@@ -1,4 +1,5 @@
-"""HTTP glue shared by the functions' resolvers: JSON bodies and the last-resort error answer."""
+"""HTTP glue shared by the functions' resolvers: JSON bodies, and the one map from the package's
+exceptions to HTTP answers (:func:`error_answer`) with the last-resort answer for a bug."""
 
 from __future__ import annotations
 
@@ -9,6 +10,18 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
+from inbox.errors import (
+    InboxError,
+    InvalidRequest,
+    MissingSecret,
+    NotFound,
+    RejectedDelivery,
+    SettingsUnavailable,
+    StoreUnavailable,
+    TooManyAttempts,
+    Unauthorized,
+    UnusableSecret,
+)
 from inbox.observability import logger
 
 
@@ -35,6 +48,39 @@ def unavailable(reason: str) -> Answer:
         {"error": "temporarily unavailable, retry later", "detail": reason},
         {"Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+def error_answer(exc: InboxError) -> Answer | None:
+    """The answer for one of the package's exceptions (None: not one meant to reach a caller, a bug).
+
+    | exception | answer |
+    |---|---|
+    | ``RejectedDelivery`` | its own status ``{"error"}`` (the webhook: 400, 401, 413, 415, 503) |
+    | ``InvalidRequest`` (and ``RefusedMessage``) | 400 ``{"error", "field"}`` |
+    | ``Unauthorized`` | 401 ``{"error"}`` + ``WWW-Authenticate: Bearer …`` |
+    | ``NotFound`` | 404 ``{"error"}`` |
+    | ``TooManyAttempts`` | 429 ``{"error"}`` + ``Retry-After`` |
+    | ``MissingSecret`` / ``UnusableSecret`` | 503 ``{"error": "not configured: …"}``, no Retry-After |
+    | ``SettingsUnavailable`` / ``StoreUnavailable`` | 503 + ``Retry-After`` |
+    """
+    match exc:
+        case RejectedDelivery():
+            return Answer(exc.status_code, {"error": exc.reason})
+        case InvalidRequest():
+            return Answer(400, {"error": exc.reason, "field": exc.field})
+        case Unauthorized():
+            return Answer(401, {"error": exc.reason}, {"WWW-Authenticate": exc.challenge()})
+        case NotFound():
+            return Answer(404, {"error": str(exc)})
+        case TooManyAttempts():
+            return Answer(
+                429, {"error": "too many failed logins; retry later"}, {"Retry-After": str(exc.retry_after)}
+            )
+        case MissingSecret() | UnusableSecret():
+            return Answer(503, {"error": f"not configured: {exc}; see `make secrets`"})
+        case SettingsUnavailable() | StoreUnavailable():
+            return unavailable(str(exc))
+    return None
 
 
 def json_response(body: Any) -> str:

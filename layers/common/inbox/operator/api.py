@@ -1,42 +1,23 @@
-"""The operator API behind `functions/config`: one gate for every route, one map from errors to answers.
+"""What the operator routes act on: the config function's services, and one method per operation.
 
-Every operation runs through :meth:`OperatorApi._run`: read the settings, check the bearer token
-(unless the operation is the login — the only public one, so a route added later is protected
-unless it says otherwise), act, and turn the package's exceptions into answers:
-
-| exception | answer |
-|---|---|
-| ``Unauthorized`` | 401 ``{"error"}`` + ``WWW-Authenticate: Bearer …`` |
-| ``TooManyAttempts`` | 429 ``{"error"}`` + ``Retry-After`` (the login only) |
-| ``InvalidRequest`` | 400 ``{"error", "field"}`` |
-| ``NotFound`` | 404 |
-| ``MissingSecret`` / ``UnusableSecret`` | 503 ``{"error"}``; one log line names the secret |
-| ``SettingsUnavailable`` / ``StoreUnavailable`` | 503 + ``Retry-After`` |
-
-Nothing here logs a header, a body, a token or a setting's value.
+The routes themselves (:mod:`inbox.operator.routes`, one Powertools ``Router`` per area) only read
+the request; the bearer token is checked before any of them runs by :mod:`inbox.operator.gate`
+(every route but the explicitly public ones), and what an operation raises is turned into an
+answer in one place (:func:`inbox.http.error_answer`). Nothing here logs a header, a body, a token
+or a setting's value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
 
-from inbox.errors import (
-    InvalidRequest,
-    MissingSecret,
-    NotFound,
-    RejectedDelivery,
-    SettingsUnavailable,
-    StoreUnavailable,
-    TooManyAttempts,
-    Unauthorized,
-    UnusableSecret,
-)
-from inbox.http import Answer, unavailable
-from inbox.observability import MetricName, logger, metrics
+from inbox.errors import InvalidRequest, RejectedDelivery
+from inbox.http import Answer
+from inbox.observability import logger
 from inbox.operator import config, conversations, export, login, messages, replies, tokens
 from inbox.operator.config import ConfigUpdate, ParameterWriter
 from inbox.operator.conversations import ConversationReader
@@ -75,10 +56,17 @@ class OperatorRequest:
     """API Gateway's ``requestContext.http.sourceIp``: the TCP peer, never a forwarded header."""
 
 
-Action = Callable[[Settings], Answer]
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class OperatorApi:
+    """The config function's services (built once per container) and the operations on them.
+
+    Operations raise the package's exceptions; they never build an error answer themselves.
+    ``clock`` is what "now" means (tests move it instead of sleeping).
+    """
+
     def __init__(
         self,
         env: FunctionEnvironment,
@@ -88,6 +76,7 @@ class OperatorApi:
         parameters: ParameterWriter | None = None,
         chatrace_transport: httpx.BaseTransport | None = None,
         throttle: LoginThrottle | None = None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.env = env
         self.throttle = throttle or LoginThrottle(env.table_name)
@@ -98,128 +87,81 @@ class OperatorApi:
         self.pending_replies = replies.PendingOutcomes()
         self.parameters = parameters or ParameterWriter(env.settings_prefix)
         self.issuer = tokens.issuer_for(env.settings_prefix)
+        self.clock = clock
 
-    # ----------------------------------------------------------------------------- routes
-
-    def login(self, request: OperatorRequest, *, now: datetime) -> Answer:
-        return self._run(
-            request,
-            lambda settings: login.login(
-                json_body(request),
-                settings,
-                issuer=self.issuer,
-                now=now,
-                throttle=self.throttle,
-                source_ip=request.source_ip,
-            ),
-            public=True,
-        )
-
-    def get_config(self, request: OperatorRequest) -> Answer:
-        return self._run(request, lambda settings: Answer(200, self._config(request, settings)))
-
-    def put_config(self, request: OperatorRequest) -> Answer:
-        def update(_: Settings) -> Answer:
-            values = config.checked_update(
-                validated(ConfigUpdate, json_body(request)), AllowedHosts(self.env.chatrace_allowed_hosts)
-            )
-            self.parameters.write(values)
-            logger.info("settings updated", extra={"settings": sorted(values)})
-            fresh = load_settings(self.env, OPERATOR_READS, force=True)
-            return Answer(200, {**self._config(request, fresh), "updated": sorted(values)})
-
-        return self._run(request, update)
-
-    def list_messages(self, request: OperatorRequest) -> Answer:
-        return self._run(request, lambda _: messages.list_messages(request.query, self.reader))
-
-    def list_unrecognized(self, request: OperatorRequest) -> Answer:
-        return self._run(request, lambda _: messages.list_unrecognized(request.query, self.reader))
-
-    def replay(self, request: OperatorRequest, raw_id: str) -> Answer:
-        return self._run(
-            request,
-            lambda settings: messages.replay(raw_id, reader=self.reader, store=self.store, settings=settings),
-        )
-
-    def list_conversations(self, request: OperatorRequest, *, now: datetime) -> Answer:
-        return self._run(
-            request, lambda _: conversations.list_conversations(request.query, self.conversations, now=now)
-        )
-
-    def export_conversation(self, request: OperatorRequest, sender_id: str, *, now: datetime) -> Answer:
-        return self._run(
-            request, lambda _: export.export_conversation(sender_id, request.query, self.reader, now=now)
-        )
-
-    def reply(
-        self,
-        request: OperatorRequest,
-        sender_id: str,
-        *,
-        now: datetime,
-        remaining_seconds: float | None = None,
-    ) -> Answer:
-        return self._run(
-            request,
-            lambda settings: replies.reply(
-                sender_id,
-                json_body(request),
-                request.headers,
-                store=self.store,
-                reader=self.conversations,
-                settings=settings,
-                allowed=AllowedHosts(self.env.chatrace_allowed_hosts),
-                now=now,
-                pending=self.pending_replies,
-                remaining_seconds=remaining_seconds,
-                transport=self.chatrace_transport,
-            ),
-        )
+    def settings(self) -> Settings:
+        """The operator API's settings (cached for their max age); SettingsUnavailable if SSM fails."""
+        return load_settings(self.env, OPERATOR_READS)
 
     # ----------------------------------------------------------------------------- the gate
 
-    def _run(self, request: OperatorRequest, action: Action, *, public: bool = False) -> Answer:
-        try:
-            settings = load_settings(self.env, OPERATOR_READS)
-            if not public:
-                self._authenticate(request, settings)
-                self.pending_replies.complete(self.store)  # outcomes DynamoDB refused before
-            answer = action(settings)
-        except Unauthorized as refusal:
-            logger.info("operator request refused", extra={"reason": refusal.detail})
-            if not public:  # failed logins are counted by the login itself
-                metrics.add_metric(name=MetricName.OPERATOR_AUTH_FAILURES, unit="Count", value=1)
-            return Answer(401, {"error": refusal.reason}, {"WWW-Authenticate": tokens.challenge(refusal)})
-        except TooManyAttempts as busy:
-            logger.warning("operator login throttled", extra={"retryAfter": busy.retry_after})
-            metrics.add_metric(name=MetricName.LOGINS_THROTTLED, unit="Count", value=1)
-            return Answer(
-                429,
-                {"error": "too many failed logins; retry later"},
-                {"Retry-After": str(busy.retry_after)},
-            )
-        except InvalidRequest as invalid:
-            return Answer(400, {"error": invalid.reason, "field": invalid.field})
-        except NotFound as missing:
-            return Answer(404, {"error": str(missing)})
-        except (MissingSecret, UnusableSecret) as exc:
-            logger.warning(f"operator API unavailable: {exc} (set it with `make secrets`)")
-            return Answer(503, {"error": f"not configured: {exc}; see `make secrets`"})
-        except (SettingsUnavailable, StoreUnavailable) as exc:
-            logger.error("operator request failed: dependency unavailable", extra={"reason": str(exc)})
-            return unavailable(str(exc))
-        return Answer(answer.status_code, answer.body, {"Cache-Control": "no-store", **answer.headers})
-
-    def _authenticate(self, request: OperatorRequest, settings: Settings) -> tokens.Claims:
-        secret = login.signing_secret(settings)
-        token = tokens.bearer_token(request.headers)
-        return tokens.verify_token(
-            token,
-            secret=secret,
+    def authenticate(self, headers: Mapping[str, str]) -> tokens.Claims:
+        """The bearer token's claims, or Unauthorized; then retries reply outcomes DynamoDB refused before."""
+        settings = self.settings()
+        claims = tokens.verify_token(
+            tokens.bearer_token(headers),
+            secret=login.signing_secret(settings),
             issuer=self.issuer,
             generation=session_generation(settings),
             max_lifetime_seconds=token_lifetime(settings),
+        )
+        self.pending_replies.complete(self.store)
+        return claims
+
+    # ----------------------------------------------------------------------------- operations
+
+    def login(self, request: OperatorRequest) -> Answer:
+        return login.login(
+            json_body(request),
+            self.settings(),
+            issuer=self.issuer,
+            now=self.clock(),
+            throttle=self.throttle,
+            source_ip=request.source_ip,
+        )
+
+    def get_config(self, request: OperatorRequest) -> Answer:
+        return Answer(200, self._config(request, self.settings()))
+
+    def put_config(self, request: OperatorRequest) -> Answer:
+        values = config.checked_update(
+            validated(ConfigUpdate, json_body(request)), AllowedHosts(self.env.chatrace_allowed_hosts)
+        )
+        self.parameters.write(values)
+        logger.info("settings updated", extra={"settings": sorted(values)})
+        fresh = load_settings(self.env, OPERATOR_READS, force=True)
+        return Answer(200, {**self._config(request, fresh), "updated": sorted(values)})
+
+    def list_messages(self, request: OperatorRequest) -> Answer:
+        return messages.list_messages(request.query, self.reader)
+
+    def list_unrecognized(self, request: OperatorRequest) -> Answer:
+        return messages.list_unrecognized(request.query, self.reader)
+
+    def replay(self, raw_id: str) -> Answer:
+        return messages.replay(raw_id, reader=self.reader, store=self.store, settings=self.settings())
+
+    def list_conversations(self, request: OperatorRequest) -> Answer:
+        return conversations.list_conversations(request.query, self.conversations, now=self.clock())
+
+    def export_conversation(self, request: OperatorRequest, sender_id: str) -> Answer:
+        return export.export_conversation(sender_id, request.query, self.reader, now=self.clock())
+
+    def reply(
+        self, request: OperatorRequest, sender_id: str, *, remaining_seconds: float | None = None
+    ) -> Answer:
+        return replies.reply(
+            sender_id,
+            json_body(request),
+            request.headers,
+            store=self.store,
+            reader=self.conversations,
+            settings=self.settings(),
+            allowed=AllowedHosts(self.env.chatrace_allowed_hosts),
+            now=self.clock(),
+            pending=self.pending_replies,
+            remaining_seconds=remaining_seconds,
+            transport=self.chatrace_transport,
         )
 
     def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:

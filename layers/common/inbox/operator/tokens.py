@@ -24,14 +24,14 @@ from typing import Any
 
 import jwt
 
-from inbox.errors import Unauthorized
+from inbox.errors import BEARER_REALM, Unauthorized
 
 ALGORITHM = "HS256"
 AUDIENCE = "chatrace-inbox-operator"
 LEEWAY_SECONDS = 30
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 SUBJECT = "admin"
-REALM = "chatrace-inbox"
+REALM = BEARER_REALM
 GENERATION_CLAIM = "gen"
 _REQUIRED_CLAIMS = ["sub", "iat", "exp", "iss", "aud", GENERATION_CLAIM]
 _MAX_TOKEN_CHARS = 4096
@@ -131,6 +131,4 @@ def verify_token(
 
 def challenge(error: Unauthorized) -> str:
     """The ``WWW-Authenticate`` value for a refusal (RFC 6750 §3)."""
-    if error.error_code is None:
-        return f'Bearer realm="{REALM}"'
-    return f'Bearer realm="{REALM}", error="{error.error_code}"'
+    return error.challenge()
