@@ -16,10 +16,10 @@ Powertools' ``Depends`` (the function wires the container's instance); the token
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Router
 from aws_lambda_powertools.event_handler.depends import Depends
 
 from inbox.errors import (
@@ -34,6 +34,10 @@ from inbox.errors import (
 from inbox.http import Answer, error_answer, to_response, unexpected_error
 from inbox.observability import MetricName, logger, metrics
 from inbox.operator.api import OperatorApi, OperatorRequest
+from inbox.operator.gate import BEARER_SCHEME, SECURED
+
+API_TITLE = "Chatrace Instagram inbox: operator API"
+API_VERSION = "1"
 
 
 def area_router() -> Router:
@@ -47,6 +51,26 @@ def operator_api() -> OperatorApi:
 
 
 Operator = Annotated[OperatorApi, Depends(operator_api)]
+
+
+def openapi_options() -> dict[str, Any]:
+    """The document's title and its bearer scheme, required of every route that is not PUBLIC.
+
+    Powertools' OpenAPI models are imported here, when a document is made, never at a cold start.
+    """
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {
+        "title": API_TITLE,
+        "version": API_VERSION,
+        "security_schemes": {BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")},
+        "security": SECURED,
+    }
+
+
+def openapi_json(app: APIGatewayHttpResolver) -> str:
+    """The OpenAPI document of ``app``'s routes, generated from them (``docs/openapi.json``)."""
+    return app.get_openapi_json_schema(**openapi_options())
 
 
 def request_of(router: Router) -> OperatorRequest:
