@@ -142,10 +142,7 @@ class MessageStore:
         Raises RefusedMessage for a message that can never be stored (see :func:`check_message`).
         """
         check_message(message)
-        result = self._write(message)
-        if result.outcome == "stored":
-            self.touch_conversation(message)
-        return result
+        return self._write(message)
 
     def _write(self, message: NormalizedMessage) -> WriteResult:
         item = _message_item(message)
@@ -306,24 +303,36 @@ class MessageStore:
         )
 
     def _transact_counted(self, actions: list[dict[str, Any]], item: dict[str, Any]) -> list[str] | None:
-        """``actions`` (which store ``item``) plus its conversation's count and, for an inbound
-        message, its reply window; the cancellation codes of ``actions`` alone, as ``_transact``.
+        """``actions`` (which store ``item``) plus its conversation's one write; the cancellation codes
+        of ``actions`` alone, as ``_transact``.
 
-        When only the window's "is newer" condition failed, the message is older than the window
-        it would set: the same actions run again with the count alone.
+        The conversation's write is tried as the newest message first (count, ``last*``, listing
+        position and, for an inbound message, the reply window), conditioned on being newer; when only
+        that condition failed the message is older than what the row shows, and the same actions run
+        again with the count and the window (an inbound message newer than the window), then the
+        count alone.
         """
         inbound = item_text(item, "direction") == "inbound"
-        reasons = self._transact([*actions, self._count_in_conversation(item, window=inbound)])
-        older = reasons is not None and reasons[-1] == _CONDITION_FAILED
-        if older and all(reason == "None" for reason in (reasons or [])[:-1]):
-            reasons = self._transact([*actions, self._count_in_conversation(item, window=False)])
+        modes: tuple[_ConversationWrite, ...] = ("newest", "window", "count") if inbound else ("newest", "count")
+        reasons: list[str] | None = None
+        for mode in modes:
+            reasons = self._transact([*actions, self._count_in_conversation(item, mode)])
+            older = reasons is not None and reasons[-1] == _CONDITION_FAILED
+            if not (older and all(reason == "None" for reason in (reasons or [])[:-1])):
+                break
         return None if reasons is None else reasons[:-1]
 
-    def _count_in_conversation(self, item: dict[str, Any], *, window: bool) -> dict[str, Any]:
-        """Transaction action: one more message in the sender's conversation (created on the first);
-        with ``window``, the reply window moves to this message's time, on condition it is newer."""
+    def _count_in_conversation(self, item: dict[str, Any], mode: _ConversationWrite) -> dict[str, Any]:
+        """Transaction action: one more message in the sender's conversation (created on the first).
+
+        ``newest``: also this message as the conversation's last one (and its listing position), and
+        for an inbound message the reply window, on condition it is newer than the last one (ties
+        broken by id). ``window``: the count and the reply window, on condition the message is newer
+        than the window. ``count``: the count alone.
+        """
         sender = item["senderId"]["S"]
         ms = _epoch_ms(item_text(item, "timestamp"), item_text(item, "receivedAt"))
+        inbound = item_text(item, "direction") == "inbound"
         values: dict[str, Any] = {
             ":one": {"N": "1"},
             ":kind": {"S": "conversation"},
@@ -331,21 +340,50 @@ class MessageStore:
             ":part": {"S": CONVERSATIONS_PARTITION},
             ":sk": {"S": f"{sort_stamp(ms or 0)}#{sender}"},
         }
-        expression = (
-            "SET #kind = :kind, senderId = :sender, gsi2pk = :part, gsi2sk = if_not_exists(gsi2sk, :sk)"
-        )
-        update: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": conversation_key(sender),
-            "ExpressionAttributeNames": {"#kind": "kind"},
-            "ExpressionAttributeValues": values,
-        }
-        if window and ms is not None:
-            expression += ", lastInboundMs = :ms, lastInboundAt = :at"
-            values[":ms"] = {"N": str(ms)}
-            values[":at"] = item["timestamp"]
-            update["ConditionExpression"] = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
-        update["UpdateExpression"] = expression + " ADD messageCount :one"
+        names = {"#kind": "kind"}
+        sets = ["#kind = :kind", "senderId = :sender", "gsi2pk = :part"]
+        update: dict[str, Any] = {"TableName": self.table_name, "Key": conversation_key(sender)}
+        if mode == "newest" and ms is not None:
+            values |= {
+                ":ms": {"N": str(ms)},
+                ":at": item["timestamp"],
+                ":id": item["messageId"],
+                ":dir": item["direction"],
+                ":text": item.get("text", {"NULL": True}),
+                ":count": {"N": str(len(item["attachments"]["L"]))},
+                ":status": item.get("status", {"NULL": True}),
+            }
+            names |= {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
+            sets += [
+                "gsi2sk = :sk",
+                "lastMessageMs = :ms",
+                "lastMessageAt = :at",
+                "lastMessageId = :id",
+                "#dir = :dir",
+                "#text = :text",
+                "lastAttachmentCount = :count",
+                "#status = :status",
+            ]
+            condition = (
+                "(attribute_not_exists(lastMessageMs) OR lastMessageMs < :ms"
+                " OR (lastMessageMs = :ms AND lastMessageId <= :id))"
+            )
+            if inbound:
+                sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
+                condition += " AND (attribute_not_exists(lastInboundMs) OR lastInboundMs <= :ms)"
+                if "username" in item:
+                    sets.append("username = :username")
+                    values[":username"] = item["username"]
+            update["ConditionExpression"] = condition
+        else:
+            sets.append("gsi2sk = if_not_exists(gsi2sk, :sk)")
+            if mode == "window" and ms is not None:
+                values |= {":ms": {"N": str(ms)}, ":at": item["timestamp"]}
+                sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
+                update["ConditionExpression"] = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
+        update["UpdateExpression"] = "SET " + ", ".join(sets) + " ADD messageCount :one"
+        update["ExpressionAttributeNames"] = names
+        update["ExpressionAttributeValues"] = values
         return {"Update": update}
 
     def touch_conversation(self, message: NormalizedMessage, *, answered: bool = False) -> None:
@@ -598,6 +636,7 @@ def applied(write: Callable[[], object]) -> bool:
 
 
 _MAX_ATTEMPTS = 8
+_ConversationWrite = Literal["newest", "window", "count"]
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE_REASONS = frozenset({"None", _CONDITION_FAILED, "TransactionConflict"})
 
