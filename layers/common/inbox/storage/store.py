@@ -149,6 +149,13 @@ class MessageStore:
         fingerprint = Fingerprint.of(message) if message.direction == "inbound" else None
         if fingerprint is None:  # a reply, or a timestamp that cannot be read back: by id alone
             return WriteResult("stored") if self._put_message(item) else _duplicate_by_id(message)
+        if fingerprint.window == (fingerprint.bucket,):
+            # The usual case: claim the content's hour with one conditional put, then store.
+            claim = self._put_fingerprint(fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None)
+            if self._put_if_new(claim["Put"]["Item"]):
+                return WriteResult("stored") if self._put_message(item) else _duplicate_by_id(message)
+            return self._write_contended(message, item, fingerprint)
+        # Near the turn of an hour the claim spans two items: one transaction checks both.
         actions = [
             self._put_new(item),
             self._put_fingerprint(fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None),
@@ -170,23 +177,35 @@ class MessageStore:
     ) -> WriteResult:
         """Step 2 of the module docstring: read the window, decide, write conditioned on what was read."""
         vanished: set[str] = set()
-        for attempt in range(_MAX_ATTEMPTS):
+        taken_over: Entry | None = None
+        waits = list(_IN_FLIGHT_WAITS)
+        attempt = 0
+        while attempt < _MAX_ATTEMPTS:
             if attempt:
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter, not a secret
+            attempt += 1
             buckets = {b: self._read_bucket(fingerprint.key, b) for b in fingerprint.window}
             entries = [entry for _, bucket_entries in buckets.values() for entry in bucket_entries]
             seen = sighting(entries, message.messageId)
             if seen is not None:
                 on_id = seen.message_id == message.messageId
+                if on_id and seen.matched_by is None and not self._exists(message_key(message.messageId)):
+                    if self._put_message(item):  # its own claim, left by an attempt that died before storing
+                        return WriteResult("stored")
                 return WriteResult("duplicate", seen.message_id, "id" if on_id else "content")
             found = partner(entries, fingerprint, exclude=frozenset(vanished))
             if found is not None:
                 result = self._pair(message, fingerprint, found, buckets)
                 if result == "vanished":
+                    if waits:  # its writer may be between its claim and its message: give it time
+                        time.sleep(waits.pop(0))
+                        attempt -= 1
+                        continue
                     vanished.add(found.message_id)
+                    taken_over = taken_over or found
                     continue
             else:
-                result = self._append(item, fingerprint, buckets)
+                result = self._append(item, fingerprint, buckets, taken_over=taken_over)
             if result in ("stored", "duplicate"):
                 return WriteResult("stored") if result == "stored" else _paired(found)
             if result == "exists":
@@ -251,11 +270,19 @@ class MessageStore:
         item: dict[str, Any],
         fingerprint: Fingerprint,
         buckets: dict[str, tuple[int | None, list[Entry]]],
+        *,
+        taken_over: Entry | None = None,
     ) -> str:
-        """Store the message and add it to its hour's entries, if no item of the window changed."""
+        """Store the message and add it to its hour's entries, if no item of the window changed.
+
+        ``taken_over``: a claim of the other kind whose message never came (its writer died between
+        its two writes); it is marked as paired with this message, so a retry of it stays a duplicate.
+        """
         version, entries = buckets[fingerprint.bucket]
         if len(entries) >= MAX_ENTRIES:
             return "stored" if self._put_message(item) else "exists"
+        if taken_over is not None:
+            entries = [e.paired(fingerprint.message_id) if e == taken_over else e for e in entries]
         others = [
             self._check_version(fingerprint.key, b, buckets[b][0])
             for b in fingerprint.window
@@ -274,6 +301,15 @@ class MessageStore:
         if reasons is None:
             return "stored"
         return "exists" if reasons[0] == _CONDITION_FAILED else "retry"
+
+    def _exists(self, key: dict[str, Any]) -> bool:
+        try:
+            found = self._client.get_item(
+                TableName=self.table_name, Key=key, ProjectionExpression="pk", ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise read_unavailable(exc) from exc
+        return "Item" in found
 
     def _read_bucket(self, key: str, bucket: str) -> tuple[int | None, list[Entry]]:
         try:
@@ -636,6 +672,9 @@ def applied(write: Callable[[], object]) -> bool:
 
 
 _MAX_ATTEMPTS = 8
+_IN_FLIGHT_WAITS = (0.05, 0.1, 0.2, 0.4)
+"""Seconds a partner waits for a claimed record's message (its writer is between its two writes)
+before taking the claim over; an alive writer finishes in one DynamoDB round trip."""
 _ConversationWrite = Literal["newest", "window", "count"]
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE_REASONS = frozenset({"None", _CONDITION_FAILED, "TransactionConflict"})
