@@ -151,7 +151,8 @@ class MessageStore:
             return WriteResult("stored") if self._put_message(item) else _duplicate_by_id(message)
         if fingerprint.window == (fingerprint.bucket,):
             # The usual case: claim the content's hour with one conditional put, then store.
-            claim = self._put_fingerprint(fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None)
+            entries = [fingerprint.entry()]
+            claim = self._put_fingerprint(fingerprint, fingerprint.bucket, entries, version=None)
             if self._put_if_new(claim["Put"]["Item"]):
                 return WriteResult("stored") if self._put_message(item) else _duplicate_by_id(message)
             return self._write_contended(message, item, fingerprint)
@@ -189,9 +190,10 @@ class MessageStore:
             seen = sighting(entries, message.messageId)
             if seen is not None:
                 on_id = seen.message_id == message.messageId
-                if on_id and seen.matched_by is None and not self._exists(message_key(message.messageId)):
-                    if self._put_message(item):  # its own claim, left by an attempt that died before storing
-                        return WriteResult("stored")
+                # Its own claim, with no message: left by an attempt that died before storing.
+                unpaired = on_id and seen.matched_by is None
+                if unpaired and not self._exists(message_key(message.messageId)) and self._put_message(item):
+                    return WriteResult("stored")
                 return WriteResult("duplicate", seen.message_id, "id" if on_id else "content")
             found = partner(entries, fingerprint, exclude=frozenset(vanished))
             if found is not None:
@@ -349,7 +351,7 @@ class MessageStore:
         count alone.
         """
         inbound = item_text(item, "direction") == "inbound"
-        modes: tuple[_ConversationWrite, ...] = ("newest", "window", "count") if inbound else ("newest", "count")
+        modes: tuple[_ConversationWrite, ...] = _INBOUND_MODES if inbound else _OUTBOUND_MODES
         reasons: list[str] | None = None
         for mode in modes:
             reasons = self._transact([*actions, self._count_in_conversation(item, mode)])
@@ -676,6 +678,8 @@ _IN_FLIGHT_WAITS = (0.05, 0.1, 0.2, 0.4)
 """Seconds a partner waits for a claimed record's message (its writer is between its two writes)
 before taking the claim over; an alive writer finishes in one DynamoDB round trip."""
 _ConversationWrite = Literal["newest", "window", "count"]
+_INBOUND_MODES: tuple[_ConversationWrite, ...] = ("newest", "window", "count")
+_OUTBOUND_MODES: tuple[_ConversationWrite, ...] = ("newest", "count")
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE_REASONS = frozenset({"None", _CONDITION_FAILED, "TransactionConflict"})
 
