@@ -18,12 +18,18 @@ Table design (one table, on demand; see docs/architecture.md):
   :mod:`inbox.storage.fingerprints`), so a message seen by the webhook with a derived id and by the poller
   (or Meta) with its real id is stored once.
 
-How a message is written (:meth:`MessageStore.write_message`), race-free without a read-then-write:
+How a message is written (:meth:`MessageStore.write_message`), race-free without a read-then-write
+(the cost of each write, and what a crash between two of them leaves, is argued in
+docs/performance.md (e)):
 
-1. The usual case — no record of this content around this time — is one TransactWriteItems: put
-   the message (``attribute_not_exists``), create its fingerprint item (``attribute_not_exists``),
-   and check that the neighbouring hour's item does not exist either when the ±90 s window
-   crosses an hour. A redelivery fails on the message's own key: ``duplicate``, same single call.
+1. The usual case — no record of this content in its hour — is two writes. One conditional PutItem
+   *claims* the content: the hour's fingerprint item, created with ``attribute_not_exists``. Then
+   one TransactWriteItems stores the message (``attribute_not_exists``) with its conversation's
+   count (below): the only transaction, because a count is exact only if it moves with the message.
+   A redelivery fails the claim, reads it (step 2), finds its own id and answers ``duplicate``
+   (after storing the message if the claim's writer died before doing so). Near the turn of an
+   hour the ±90 s window spans two items: the claim, the neighbouring hour's check and the message
+   are then one transaction.
 2. When a fingerprint item is already there, the store reads the window's items (consistent
    reads) and decides: this id already accounted for → ``duplicate``; an unpaired record of the
    other kind (derived ↔ real) within ±90 s → pair with it (mark it, and put the real id on a
@@ -31,7 +37,10 @@ How a message is written (:meth:`MessageStore.write_message`), race-free without
    append its entry. Every such write is one transaction conditioned on the version (``ver``) of
    *each* item it read, so a concurrent writer that changed any of them makes it fail and the
    store re-reads and decides again (optimistic concurrency; DynamoDB serializes the
-   transactions). The first writer wins and keeps its ``source``.
+   transactions). The first writer wins and keeps its ``source``. A claim whose message is not
+   there (yet) is waited for (:data:`_IN_FLIGHT_WAITS`, its writer is between its two writes); if
+   it still is not, its writer died: this message is stored instead and the claim marked as paired
+   with it, so a late retry of the dead one stays a duplicate.
 
 Failed-login counters (see :mod:`inbox.operator.login_throttle`): ``pk = LOGIN#address#<ip or /64>`` and
 ``LOGIN#account#<hash of the email>``, ``sk = LOGIN``, expiring via ``ttl``; never indexed.
@@ -39,17 +48,16 @@ Failed-login counters (see :mod:`inbox.operator.login_throttle`): ``pk = LOGIN#a
 Conversations (one row per sender, see :mod:`inbox.operator.conversations`): ``pk = CONV#<senderId>``,
 ``sk = CONV``, listed newest activity first on ``gsi2`` partition ``CONV`` with
 ``gsi2sk = <last activity, always with .fff>#<senderId>`` (the fixed width keeps string order equal
-to time order; message times are stored with or without milliseconds). Every transaction that
-*stores* a message also ``ADD``\ s one to its conversation's ``messageCount`` — so the count is exact,
-a duplicate never counts and nothing is ever recounted — and, for an inbound message, raises the
-reply window (``lastInboundMs``/``lastInboundAt``) in the same action, conditioned on being newer:
-when only that condition fails (an older message arriving late) the transaction is run again with
-the count alone. So a stored customer message always has its window, even if nothing after the
-commit succeeds. After the commit, one conditional UpdateItem sets the ``last*`` fields only when
-this message is newer than the one they describe (``lastMessageMs``, ties broken by id), and raises
-``lastAnsweredMs`` the same way, so concurrent deliveries in any order end with the newest message,
-whoever commits last. If the process died between the two, the count and the window are still
-right and the next message repairs the rest.
+to time order; message times are stored with or without milliseconds). The transaction that
+*stores* a message also writes its conversation once: ``ADD``\ s one to ``messageCount`` — so the
+count is exact, a duplicate never counts and nothing is ever recounted — and, when the message is
+newer than the row's last one (``lastMessageMs``, ties broken by id; the usual case), sets the
+``last*`` fields, the listing position and, for an inbound message, the reply window
+(``lastInboundMs``/``lastInboundAt``). When only that condition fails (an older message arriving
+late) the transaction runs again with the count and the window (if the message is newer than the
+window), then with the count alone. So a stored message is always counted, shown when it is the
+newest, and a stored customer message always has its window. :meth:`MessageStore.touch_conversation`
+moves the row after a reply Chatrace accepted (its status and ``lastAnsweredMs``).
 
 What the store refuses (:func:`check_message`, :class:`~inbox.errors.RefusedMessage`, a 4xx for
 that message alone): an id longer than :data:`MAX_ID_BYTES` of UTF-8, an inbound id in the
@@ -425,9 +433,9 @@ class MessageStore:
         return {"Update": update}
 
     def touch_conversation(self, message: NormalizedMessage, *, answered: bool = False) -> None:
-        """After a stored message (or a reply Chatrace accepted, ``answered``): move the conversation's
-        ``last*`` fields forward if this message is newer, and raise its answered mark (the inbound
-        mark, the reply window, was raised by the message's own transaction).
+        """After a reply's outcome is known (``answered``: Chatrace accepted it): move the
+        conversation's ``last*`` fields (its status) forward if this message is still the newest, and
+        raise its answered mark. A stored message's own transaction already wrote the rest.
 
         Conditional UpdateItems, so concurrent writers in any order keep the newest. A failure here
         is logged, never raised: the message is stored and counted, the next one repairs the rest.
