@@ -463,27 +463,39 @@ def report_cost(deliveries: int) -> None:
     print(
         "    deliveries through the webhook handler on moto, each DynamoDB call priced by DynamoDB's rules)"
     )
-    print(f"    DynamoDB write units per message: {figures.write_units:.2f}")
-    for item, units in sorted(figures.write_units_by_item.items(), key=lambda kv: -kv[1]):
-        print(f"      {units:5.2f}  {item}")
+    before = bench_cost.BEFORE
+    before_costs = bench_cost.cost_per_million(before)
+    print("    per message                            before (2d9b0da)     now")
+    units = f"{before.write_units:8.2f}  {figures.write_units:10.2f}"
+    print(f"    DynamoDB write units                   {units}")
+    items = sorted(
+        set(before.write_units_by_item) | set(figures.write_units_by_item),
+        key=lambda item: -before.write_units_by_item.get(item, 0.0),
+    )
+    for item in items:
+        was, now = before.write_units_by_item.get(item, 0.0), figures.write_units_by_item.get(item, 0.0)
+        print(f"      {item:<36} {was:6.2f}  {now:10.2f}")
+    print(f"    DynamoDB read units                    {before.read_units:8.2f}  {figures.read_units:10.2f}")
+    print(f"    log lines                              {before.log_lines:8.1f}  {figures.log_lines:10.1f}")
+    print(f"    log bytes ingested                     {before.log_bytes:8,.0f}  {figures.log_bytes:10,.0f}")
+    print("      (the handler's lines and EMF, Lambda's start/report lines, 26 B per event)")
     sizes = ", ".join(f"{kind} {size:.0f} B" for kind, size in figures.item_bytes.items())
     calls = ", ".join(f"{name} {count:g}" for name, count in figures.calls.items())
-    print(f"    items: {sizes}; calls per message: {calls}")
-    print(f"    DynamoDB read units per message: {figures.read_units:.2f}")
-    print(
-        f"    log lines per message: {figures.log_lines:.1f}, {figures.log_bytes:,.0f} B ingested "
-        "(the handler's lines and EMF, Lambda's start/report lines, 26 B per event)"
-    )
+    print(f"    now: items {sizes}; calls per message: {calls}")
     print(
         f"    Lambda: handler's own time here {figures.handler_ms:.1f} ms (without DynamoDB); on AWS at "
         f"{figures.memory_mb} MB ≈ {figures.lambda_ms:.0f} ms (CPU share {bench_cost.LAMBDA_FULL_VCPU_MB}/"
         f"{figures.memory_mb}, {bench_cost.DEFAULT_ROUND_TRIP_MS:g} ms per DynamoDB call, 10 per transaction)"
     )
+    print("    $ per million messages                 before     now")
     for name, dollars in costs.items():
         if name != "total":
-            print(f"      ${dollars:5.2f}  {name}")
+            print(f"      {name:<36} ${before_costs[name]:5.2f}  ${dollars:6.2f}")
     ok = costs["total"] <= TARGET_COST
-    print(f"    total ${costs['total']:.2f} per million   {_target('≤', TARGET_COST, ok)}")
+    print(
+        f"    total ${costs['total']:.2f} per million (before ${before_costs['total']:.2f})   "
+        f"{_target('≤', TARGET_COST, ok)}"
+    )
     extra = bench_cost.also_billed_per_million(batch_size=1, traced_share=1.0)
     parts = ", ".join(f"{name} ${dollars:.2f}" for name, dollars in extra.items() if name != "total")
     print(f"    also billed per stored message, outside issue 14's baseline: ${extra['total']:.2f} ({parts};")

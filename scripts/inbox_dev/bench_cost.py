@@ -336,6 +336,31 @@ class PerMessage:
         return sum(self.write_units_by_item.values())
 
 
+BEFORE = PerMessage(
+    write_units_by_item={
+        "message": 1.0,
+        "index gsi1 (message)": 1.0,
+        "index gsi2 (message)": 1.0,
+        "fingerprint": 1.0,
+        "conversation": 2.0,
+        "index gsi2 (conversation)": 3.0,
+        "transaction doubling": 3.0,
+    },
+    read_units=0.0,
+    calls={"TransactWriteItems": 1.0, "UpdateItem": 1.0},
+    handler_ms=5.3,
+    lambda_ms=33.4,
+    memory_mb=512,
+    log_lines=5.0,
+    log_bytes=2333.4,
+    item_bytes={"message": 672.0, "fingerprint": 220.0, "conversation": 469.0},
+)
+"""The same measurement (:func:`measure`, 20 typical deliveries) of the write path and log lines as
+they were before issue 14 item 2 (commit 2d9b0da): the message, its fingerprint and its
+conversation's count in one transaction, then a second conversation update for its ``last*``
+fields; a "delivery received" line and a "message stored" line per delivery."""
+
+
 def cost_per_million(figures: PerMessage, prices: Mapping[str, float] = PRICES) -> dict[str, float]:
     """Dollars per million delivered messages on the webhook's path (one message per delivery).
 
