@@ -11,7 +11,7 @@ import httpx
 from inbox import settings as inbox_settings
 from inbox.outbound import AllowedHosts
 from inbox.polling.inbox_client import InboxClient
-from inbox.polling.poller import InvocationSummary, PollerConfig, run_invocation
+from inbox.polling.invocation import InvocationSummary, PollerConfig, run_invocation
 from inbox.polling.state import PollerState
 from inbox.settings import CHATRACE_ACCOUNT_ID, CHATRACE_INBOX_URL, POLLING_ENABLED, function_environment
 from inbox.storage.store import MessageStore

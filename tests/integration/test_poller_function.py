@@ -1,4 +1,4 @@
-"""functions/poller/app.py and inbox.polling.poller against moto (from template.yaml) and the fake Chatrace.
+"""functions/poller/app.py and inbox.polling (invocation, round) against moto and the fake Chatrace.
 
 The schedule never fires under moto: tests call the handler (one round: a 20 s context leaves no
 time for a second) or ``run_invocation`` with a fake clock, whose sleeps take no time, for the
@@ -14,8 +14,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from inbox.polling import poller
-from inbox.polling.poller import OVERLAP_MS
+from inbox.polling import round as poll_round
+from inbox.polling.round import OVERLAP_MS
 from inbox.polling.state import LeaseLost, PollerState, read_poller_status
 from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
@@ -465,7 +465,7 @@ def test_a_backlog_bigger_than_a_round_is_caught_up_over_rounds_and_invocations(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given eight changed conversations, 100 s apart, and rounds that read at most four
-    monkeypatch.setattr(poller, "MAX_CONVERSATION_READS", 4)
+    monkeypatch.setattr(poll_round, "MAX_CONVERSATION_READS", 4)
     now = int(time.time() * 1000)
     rows = [fake.add_message(f"contact-{i}", f"text {i}", timestamp_ms=now - i * 100_000) for i in range(8)]
 
@@ -550,7 +550,5 @@ def test_rounds_publish_the_poller_metrics(
 
 @pytest.fixture(autouse=True)
 def _fresh_usernames() -> Iterator[None]:
-    from inbox.polling import poller
-
     yield
-    poller.USERNAMES = poller.UsernameCache()
+    poll_round.USERNAMES = poll_round.UsernameCache()

@@ -10,7 +10,7 @@ from inbox.errors import InvalidRequest
 from inbox.normalize import fieldmap
 from inbox.operator.config import ConfigUpdate, FieldName, base_url, checked_update, config_view
 from inbox.outbound import AllowedHosts
-from inbox.polling.poller import PollerConfig
+from inbox.polling.invocation import PollerConfig
 from inbox.settings import (
     BY_FIELD,
     DEFAULT_CHATRACE_ALLOWED_HOSTS,

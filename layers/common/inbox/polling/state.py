@@ -7,7 +7,7 @@
 - **cursor** (``cursorMs``): the newest conversation time whose messages are all stored. Written
   only after a round stored everything up to it, and only by the lease holder.
 - **backlog** (``backlogFloorMs``, ``backlogFromMs``, ``backlogToMs``): a catch-up's progress while
-  rounds cannot finish (:class:`inbox.polling.poller.Backlog`); removed when a round moves the cursor.
+  rounds cannot finish (:class:`inbox.polling.state.Backlog`); removed when a round moves the cursor.
 - **token health** (``tokenStatus`` ``ok`` / ``rejected``, ``tokenCheckedAt``, ``tokenDetail``):
   what the last request with the Chatrace token showed, for ``GET /instagram/config``
   (:func:`read_poller_status`).
@@ -38,7 +38,7 @@ MAX_DETAIL = 300
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
-    """A catch-up in progress (see inbox.polling.poller): every Instagram conversation whose last activity
+    """A catch-up in progress (see inbox.polling.round): every Instagram conversation whose last activity
     lies between ``done_from_ms`` and ``done_to_ms`` has had all its messages newer than
     ``floor_ms`` stored, and has not changed since."""
 

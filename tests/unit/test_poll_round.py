@@ -1,40 +1,25 @@
-"""The poller's rules without AWS or HTTP: settings, the cursor, paging stops, usernames, backoff."""
+"""One poll round's rules without AWS or HTTP (inbox.polling.round): the cursor, paging stops, usernames."""
 
 from __future__ import annotations
 
-import random
 from typing import Any, cast
 
-import pytest
 from inbox.models import NormalizedMessage
-from inbox.polling.inbox_client import Conversation, InboxClient, InboxUnavailable
-from inbox.polling.poller import (
+from inbox.polling.inbox_client import Conversation, InboxClient
+from inbox.polling.round import (
     CONVERSATION_PAGE,
     INITIAL_LOOKBACK_MS,
-    MAX_BACKOFF_SECONDS,
     MAX_CONVERSATION_PAGES,
     MAX_CONVERSATION_READS,
     MAX_LOOKBACK_MS,
     OVERLAP_MS,
     Poller,
-    PollerConfig,
-    PollingDisabled,
     UsernameCache,
-    _Invocation,
 )
-from inbox.polling.state import PollerState
-from inbox.settings import Settings
 from inbox.storage.fingerprints import TTL_DAYS
 from inbox.storage.store import MessageStore, WriteResult
 
 NOW_MS = 1_731_499_260_000
-
-CONFIGURED = {
-    "polling/enabled": "true",
-    "chatrace/token": "t",
-    "chatrace/account-id": "1543616",
-    "chatrace/inbox-url": "https://app.example/php/user",
-}
 
 
 class Clock:
@@ -103,46 +88,6 @@ def message(message_id: str, at_ms: int, *, inbound: bool = True) -> dict[str, A
         "timestamp": str(at_ms),
         "message": '[{"text":"x"}]',
     }
-
-
-# ------------------------------------------------------------------------------- settings
-
-
-def test_a_complete_configuration_enables_polling_with_the_default_interval() -> None:
-    config = PollerConfig.from_settings(Settings(CONFIGURED))
-    assert config == PollerConfig(
-        inbox_url="https://app.example/php/user", account_id="1543616", token="t", interval_seconds=10
-    )
-
-
-@pytest.mark.parametrize(
-    ("changes", "reasons"),
-    [
-        ({"polling/enabled": "false"}, ["polling/enabled is not true"]),
-        ({"polling/enabled": "-"}, ["polling/enabled is not true"]),
-        ({"chatrace/token": "-"}, ["chatrace/token is not set"]),
-        (
-            {"chatrace/account-id": "", "chatrace/inbox-url": "-"},
-            ["chatrace/account-id is not set", "chatrace/inbox-url is not set"],
-        ),
-    ],
-)
-def test_anything_missing_disables_polling_and_is_named(changes: dict[str, str], reasons: list[str]) -> None:
-    with pytest.raises(PollingDisabled) as caught:
-        PollerConfig.from_settings(Settings({**CONFIGURED, **changes}))
-    assert caught.value.reasons == reasons
-
-
-@pytest.mark.parametrize(
-    ("value", "interval"), [("5", 5), (" 60 ", 60), ("1", 1), ("0", 10), ("61", 10), ("soon", 10)]
-)
-def test_the_interval_is_read_within_bounds(value: str, interval: int) -> None:
-    config = PollerConfig.from_settings(Settings({**CONFIGURED, "polling/interval-seconds": value}))
-    assert config.interval_seconds == interval
-
-
-def test_enabled_is_read_case_insensitively() -> None:
-    assert PollerConfig.from_settings(Settings({**CONFIGURED, "polling/enabled": " TRUE "}))
 
 
 # ------------------------------------------------------------------------------- the cursor
@@ -319,27 +264,3 @@ def test_usernames_are_remembered_per_contact_within_a_bound() -> None:
     assert seen("c", "cy") == "cy"
     assert seen("a", None) is None  # the oldest was forgotten
     assert seen("b", None) == "bob"
-
-
-# ------------------------------------------------------------------------------- backoff
-
-
-class State:
-    def record_error(self, owner: str, *, at: str, reason: str) -> None:
-        pass
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_backoff_is_jittered_between_the_interval_and_a_growing_ceiling(seed: int) -> None:
-    invocation = _Invocation(
-        cast(Poller, None),
-        cast(PollerState, State()),
-        Clock(),
-        "me",
-        PollerConfig(inbox_url="u", account_id="1", token="t", interval_seconds=10),
-        random.Random(seed),
-    )
-    delays = [invocation._failed(InboxUnavailable("HTTP 500")) for _ in range(5)]
-    for failures, delay in enumerate(delays, start=1):
-        assert 10 <= delay <= min(MAX_BACKOFF_SECONDS, 10 * 2**failures)
-    assert invocation._failed(InboxUnavailable("HTTP 429", retry_after=45)) >= 45
