@@ -1,11 +1,12 @@
-"""`make bench`: the figures the README quotes, against their targets (printed, never asserted).
+"""`make bench`: the figures docs/performance.md quotes, against their targets (printed, never asserted).
 
-(a) cold-start proxy: median import time of the webhook handler module (its whole init phase:
-    imports, settings, the DynamoDB client) vs. ``import boto3`` alone, fresh processes, same venv;
+(a) cold start: each function's whole init phase (its app.py in a fresh process) ÷ ``import boto3``,
+    the median of interleaved pairs, next to issue 14's target and a floor measured the same way
+    (:data:`FLOORS`), with the ten largest imports (``-X importtime``) outside boto3's;
 (b) normalizer throughput per adapter over the sample bodies, one core;
 (c) warm request: the webhook handler in-process against moto vs. a bare handler that only does
-    the same PutItem against the same moto;
-(d) the dev server under load; (e) cost per million messages;
+    the same write against the same moto;
+(d) the dev server under load; (e) cost per million messages (:mod:`inbox_dev.bench_cost`);
 (f) the web inbox: its page weight, and Chromium showing 500 conversations (inbox_dev.bench_web).
 """
 
@@ -41,9 +42,9 @@ FLOOR_MARGIN = 1.05
 
 _TIMED = """
 import time
-start = time.perf_counter()
+start = time.process_time()
 {statement}
-print(time.perf_counter() - start)
+print(time.process_time() - start)
 """
 _HANDLER_IMPORT = """
 import importlib.util
@@ -142,6 +143,7 @@ def cold_start(runs: int) -> tuple[float, dict[str, ColdStart]]:
 
     Every handler or floor import runs in a fresh process right before or after (alternating) a
     fresh ``import boto3``; its ratio is taken within that pair, so drift on a busy machine cancels.
+    Each process reports its own CPU time, which other processes disturb less than wall time.
     """
     statements = {
         **{name: (_handler_statement(name), _import_env(name)) for name in FUNCTIONS},

@@ -30,6 +30,8 @@ from inbox_dev.devprocess import start_dev_server, stop_dev_server
 from inbox_dev.secrets import DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD
 
 WEBHOOK_PATH = "/instagram/webhook"
+CLIENT_TIMEOUT_SECONDS = 120
+"""Long: 64 clients queue for the dev server's one webhook environment (see docs/performance.md)."""
 
 
 @dataclass(frozen=True)
@@ -133,12 +135,15 @@ def send_all(
     def send(delivery: Delivery) -> Outcome:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(timeout=30)
+            client = local.client = httpx.Client(timeout=CLIENT_TIMEOUT_SECONDS)
         headers = {"Content-Type": delivery.content_type}
         if secret:
             headers["X-Webhook-Secret"] = secret
         start = time.perf_counter()
-        response = client.post(url, content=delivery.body, headers=headers)
+        try:
+            response = client.post(url, content=delivery.body, headers=headers)
+        except httpx.TransportError as error:  # counted by check(): no answer is a problem too
+            return Outcome(delivery, 0, f"no answer ({type(error).__name__})", time.perf_counter() - start)
         elapsed = time.perf_counter() - start
         try:
             answered = response.json()
@@ -160,11 +165,14 @@ def send_all(
 
 
 def check(outcomes: list[Outcome]) -> list[str]:
-    """What is off: lost or doubled messages, wrong answers, any 5xx."""
+    """What is off: lost or doubled messages, wrong answers, any 5xx, a delivery without an answer."""
     problems = []
     server_errors = [o for o in outcomes if o.status >= 500]
     if server_errors:
         problems.append(f"{len(server_errors)} answers were 5xx")
+    unanswered = [o for o in outcomes if o.status == 0]
+    if unanswered:
+        problems.append(f"{len(unanswered)} deliveries got no answer: {unanswered[0].answer}")
     by_key: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         if outcome.delivery.kind != "bad":
@@ -221,6 +229,18 @@ def verify_stored(base_url: str, outcomes: list[Outcome], email: str, password: 
     return problems
 
 
+def server_errors(output: str, limit: int = 3) -> list[str]:
+    """The first ``limit`` tracebacks and ERROR lines the dev server printed (with what follows)."""
+    lines = output.splitlines()
+    found: list[str] = []
+    for index, line in enumerate(lines):
+        if len(found) >= limit * 20:
+            break
+        if line.startswith("Traceback") or '"level":"ERROR"' in line:
+            found += lines[index : index + 20]
+    return found
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -264,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url
     if url is None:
         print("starting a local dev server …", flush=True)
-        server = start_dev_server(quiet=True)
+        server = start_dev_server()  # its output is kept: a 5xx's traceback is shown below
         url = server.webhook_url
     email = os.environ.get("INBOX_ADMIN_EMAIL") or DEV_ADMIN_EMAIL
     password = os.environ.get("INBOX_ADMIN_PASSWORD") or DEV_ADMIN_PASSWORD
@@ -286,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             problems += found
     finally:
         if server is not None:
-            stop_dev_server(server)
+            _, output = stop_dev_server(server)
+            if any("5xx" in problem for problem in problems):
+                print("the dev server's errors:\n" + "\n".join(server_errors(output)))
     print("nothing lost, nothing stored twice, no 5xx" if not problems else f"{len(problems)} problems")
     return 1 if problems else 0
 

@@ -96,3 +96,10 @@ def test_check_reports_a_message_stored_twice_and_a_5xx() -> None:
     problems = load.check(outcomes)
     assert any("5xx" in problem for problem in problems)
     assert any("stored 2 times" in problem for problem in problems)
+
+
+def test_check_reports_a_delivery_that_got_no_answer() -> None:
+    delivery = load.Delivery("unique", "u1", b"{}", "application/json")
+    outcomes = [load.Outcome(delivery, 0, "no answer (ReadTimeout)", 120.0)]
+    problems = load.check(outcomes)
+    assert "1 deliveries got no answer: no answer (ReadTimeout)" in problems
