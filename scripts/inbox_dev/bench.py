@@ -79,6 +79,10 @@ FLOORS: dict[str, tuple[str, ...]] = {
         "boto3.client('events')",
     ),
 }
+WEBHOOK_WITHOUT_RESOLVER = ("import boto3", *_LOGGER_METRICS, "boto3.client('dynamodb')")
+"""The webhook's floor if it read the payload-2.0 event itself instead of through the Powertools
+resolver: printed for comparison (the team's style keeps the resolver; see docs/performance.md)."""
+_WITHOUT_RESOLVER = "webhook floor without the resolver"
 """The least a function's init phase can import and build: boto3, the Powertools pieces it really
 uses and the clients it makes at init. Note that importing ``event_handler.api_gateway`` runs the
 ``event_handler`` package's ``__init__`` first (Python imports parents before children), which
@@ -148,6 +152,7 @@ def cold_start(runs: int) -> tuple[float, dict[str, ColdStart]]:
     statements = {
         **{name: (_handler_statement(name), _import_env(name)) for name in FUNCTIONS},
         **{f"{name} floor": ("\n".join(FLOORS[name]), _import_env(name)) for name in FUNCTIONS},
+        _WITHOUT_RESOLVER: ("\n".join(WEBHOOK_WITHOUT_RESOLVER), _import_env("webhook")),
     }
     baseline: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in statements}
@@ -444,6 +449,8 @@ def report_cold_start(runs: int) -> None:
             verdict = f"MISSES target ≤ {target} and floor + 5% ({floor.ratio * FLOOR_MARGIN:.2f}x)"
         measured = f"{handler.ms:7.1f} ms  {handler.ratio:4.2f}x"
         print(f"    {name:<8} {measured}   floor {floor.ms:7.1f} ms  {floor.ratio:4.2f}x   {verdict}")
+    bare = cold[_WITHOUT_RESOLVER]
+    print(f"    ({_WITHOUT_RESOLVER}: {bare.ms:7.1f} ms  {bare.ratio:4.2f}x, for comparison)")
     print("    floors (boto3 + the Powertools pieces each function needs + its init-time clients):")
     for name in FUNCTIONS:
         print(f"      {name:<8} " + "; ".join(FLOORS[name]))
