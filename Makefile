@@ -10,7 +10,7 @@ CONFIG_ENV ?= default
 # The stack samconfig.toml deploys for CONFIG_ENV (make secrets and make logs act on it).
 STACK_NAME ?= $(if $(filter prod,$(CONFIG_ENV)),chatrace-inbox-prod,chatrace-inbox)
 
-.PHONY: help venv dev sam-local events fake-chatrace test lint format typecheck pytest unit integration e2e validate build bench load \
+.PHONY: help venv dev sam-local events openapi fake-chatrace test lint format typecheck pytest unit integration e2e validate build bench load \
         send-samples secrets deploy logs clean screenshots
 
 help: ## list the targets
@@ -28,6 +28,9 @@ sam-local: venv ## sam local start-api on :$(PORT) (Docker) against a local AWS 
 
 events: venv ## regenerate events/*.json (ready events for `sam local invoke`) from make dev's event code
 	@$(PY) -m inbox_dev.sam_events
+
+openapi: venv ## regenerate docs/openapi.json, the operator API's OpenAPI document, from its routes
+	@$(PY) -m inbox_dev.openapi
 
 fake-chatrace: venv ## a fake Chatrace inbox API on :$(FAKE_CHATRACE_PORT) to point `make dev`'s poller at
 	@$(PY) -m inbox_dev.fake_chatrace --port $(FAKE_CHATRACE_PORT)

@@ -9,12 +9,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from inbox.errors import InboxError
-from inbox.http import json_response, unexpected_error
+from inbox.http import json_response
 from inbox.observability import logger, metrics, trace_handler
 from inbox.operator.api import OperatorApi
-from inbox.operator.gate import gate
-from inbox.operator.routes import auth, config, conversations, messages, operator_api, operator_error, web
+from inbox.operator.routes import auth, config, conversations, messages, web, wire
 from inbox.settings import function_environment
 from inbox.storage.readers import MessageReader
 from inbox.storage.store import MessageStore
@@ -22,11 +20,8 @@ from inbox.storage.store import MessageStore
 env = function_environment()
 api = OperatorApi(env, store=MessageStore(env.table_name), reader=MessageReader(env.table_name))
 
-app = APIGatewayHttpResolver(serializer=json_response)
-app.use([gate(api)])
-app.dependency_overrides[operator_api] = lambda: api
-app.exception_handler(InboxError)(operator_error)
-app.exception_handler(Exception)(unexpected_error)
+app = APIGatewayHttpResolver(serializer=json_response, enable_validation=True)
+wire(app, api)  # the JWT gate, the services for Depends, the one error map
 for area in (auth, config, messages, conversations, web):
     app.include_router(area.router)
 

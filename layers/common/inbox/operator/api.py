@@ -132,20 +132,20 @@ class OperatorApi:
         fresh = load_settings(self.env, OPERATOR_READS, force=True)
         return Answer(200, {**self._config(request, fresh), "updated": sorted(values)})
 
-    def list_messages(self, request: OperatorRequest) -> Answer:
-        return messages.list_messages(request.query, self.reader)
+    def list_messages(self, query: messages.MessagesQuery) -> Answer:
+        return messages.list_messages(query, self.reader)
 
-    def list_unrecognized(self, request: OperatorRequest) -> Answer:
-        return messages.list_unrecognized(request.query, self.reader)
+    def list_unrecognized(self, query: messages.UnrecognizedQuery) -> Answer:
+        return messages.list_unrecognized(query, self.reader)
 
     def replay(self, raw_id: str) -> Answer:
         return messages.replay(raw_id, reader=self.reader, store=self.store, settings=self.settings())
 
-    def list_conversations(self, request: OperatorRequest) -> Answer:
-        return conversations.list_conversations(request.query, self.conversations, now=self.clock())
+    def list_conversations(self, query: conversations.ConversationsQuery) -> Answer:
+        return conversations.list_conversations(query, self.conversations, now=self.clock())
 
-    def export_conversation(self, request: OperatorRequest, sender_id: str) -> Answer:
-        return export.export_conversation(sender_id, request.query, self.reader, now=self.clock())
+    def export_conversation(self, sender_id: str, query: export.ExportQuery) -> Answer:
+        return export.export_conversation(sender_id, query, self.reader, now=self.clock())
 
     def reply(
         self, request: OperatorRequest, sender_id: str, *, remaining_seconds: float | None = None

@@ -10,7 +10,6 @@ that is still the case and until when.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -32,7 +31,6 @@ from inbox.storage.store import (
     read_unavailable,
     sort_stamp,
 )
-from inbox.validation import validated
 
 REPLY_WINDOW = timedelta(hours=24)
 DEFAULT_LIMIT = 50
@@ -153,8 +151,7 @@ class ConversationsQuery(BaseModel):
     cursor: str | None = Field(None, min_length=1, max_length=4096)
 
 
-def list_conversations(query: Mapping[str, str], reader: ConversationReader, *, now: datetime) -> Answer:
-    params = validated(ConversationsQuery, query)
+def list_conversations(params: ConversationsQuery, reader: ConversationReader, *, now: datetime) -> Answer:
     before = decode_cursor(params.cursor, listing=LISTING) if params.cursor else None
     page = reader.conversations(limit=params.limit, before=before)
     return Answer(

@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -28,7 +27,6 @@ from inbox.errors import InvalidRequest, NotFound
 from inbox.http import Answer
 from inbox.models import NormalizedMessage
 from inbox.storage.readers import MessageReader, message_from_item
-from inbox.validation import validated
 
 MAX_MESSAGES = 5000
 MAX_BYTES = 4 * 1024 * 1024
@@ -61,9 +59,8 @@ def cell(value: str | None) -> str:
 
 
 def export_conversation(
-    sender_id: str, query: Mapping[str, str], reader: MessageReader, *, now: datetime
+    sender_id: str, params: ExportQuery, reader: MessageReader, *, now: datetime
 ) -> Answer:
-    params = validated(ExportQuery, query)
     if not _SENDER.fullmatch(sender_id):
         raise InvalidRequest("senderId: not a contact id", field="senderId")
     messages, complete = _read(sender_id, reader)

@@ -1,10 +1,10 @@
 """`GET /instagram/messages`, `GET /instagram/unrecognized` and the replay of a kept body.
 
-Query parameters are validated with pydantic: ``limit`` 1 to 100 (default 50), ``cursor`` as handed out
-in ``nextCursor``, ``since`` ISO-8601 with any offset (without one it is UTC), ``senderId`` for one
-conversation, ``q`` to search (:mod:`inbox.operator.search`: a bounded window, never a Scan); an unknown
-parameter is a 400 too (a misspelt ``senderID`` must not silently list
-everything).
+Query parameters are the pydantic models below, validated by Powertools on the route
+(:mod:`inbox.operator.routes`): ``limit`` 1 to 100 (default 50), ``cursor`` as handed out in
+``nextCursor``, ``since`` ISO-8601 with any offset (without one it is UTC), ``senderId`` for one
+conversation, ``q`` to search (:mod:`inbox.operator.search`: a bounded window, never a Scan); an
+unknown parameter is a 400 too (a misspelt ``senderID`` must not silently list everything).
 
 Replay runs a kept body through today's reading, normalizer and field map, then the one write
 path, so replaying twice stores once. The kept body's arrival time stands in for "now" (a body
@@ -16,7 +16,6 @@ request was understood but could not be carried out, and a client need not parse
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,7 +29,6 @@ from inbox.paging import decode_cursor, encode_cursor
 from inbox.settings import Settings, read_field_map
 from inbox.storage.readers import MessageReader
 from inbox.storage.store import MessageStore
-from inbox.validation import validated
 from inbox.webhook import delivery
 from inbox.webhook.ingest import store_messages, store_reactions
 
@@ -72,8 +70,7 @@ class UnrecognizedQuery(_ListingQuery):
     pass
 
 
-def list_messages(query: Mapping[str, str], reader: MessageReader) -> Answer:
-    params = validated(MessagesQuery, query)
+def list_messages(params: MessagesQuery, reader: MessageReader) -> Answer:
     if params.q is not None:
         return search_messages(params, reader)
     listing = "messages" if params.senderId is None else "sender"
@@ -121,8 +118,7 @@ def search_messages(params: MessagesQuery, reader: MessageReader) -> Answer:
     )
 
 
-def list_unrecognized(query: Mapping[str, str], reader: MessageReader) -> Answer:
-    params = validated(UnrecognizedQuery, query)
+def list_unrecognized(params: UnrecognizedQuery, reader: MessageReader) -> Answer:
     before = decode_cursor(params.cursor, listing="unrecognized") if params.cursor else None
     page = reader.kept_bodies(since=params.since, limit=params.limit, before=before)
     next_cursor = encode_cursor("unrecognized", page.last_sort_key) if page.last_sort_key else None
