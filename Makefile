@@ -46,7 +46,7 @@ format: venv ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 typecheck: venv ## mypy (strict) over the layer, functions and scripts
-	$(VENV)/bin/mypy layers/common/inbox functions scripts/inbox_dev tests
+	$(VENV)/bin/mypy layers/common/inbox functions scripts/inbox_dev scripts/inbox_secrets tests
 
 pytest: venv ## unit, infrastructure, integration (moto) and end-to-end (local server) tests
 	$(PY) -m pytest
@@ -77,7 +77,7 @@ send-samples: venv ## post every samples/webhook/*.json to URL (default the loca
 	@$(PY) -m inbox_dev.send_samples --url "$(URL)"
 
 secrets: venv ## create or rotate the deployed stack's secrets (STACK_NAME=…, ARGS="--status" etc.); never echoed
-	@$(PY) -m inbox_dev.secrets --stack $(STACK_NAME) $(ARGS)
+	@$(PY) -m inbox_secrets --stack $(STACK_NAME) $(ARGS)
 
 deploy: build ## sam deploy (CONFIG_ENV=prod for samconfig.toml's prod; ARGS="--guided" the first time)
 	@scripts/sam-tools.sh sam deploy --config-env $(CONFIG_ENV) $(ARGS)

@@ -10,6 +10,9 @@ from inbox_dev.browser import chromium
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from playwright.sync_api import Browser
 
+# The operator API in-process, for the production tool's tests (test_make_secrets*.py).
+from tests.integration.conftest import call, config_module, token  # noqa: F401 - fixtures
+
 
 @pytest.fixture(scope="session")
 def dev_server() -> Iterator[DevServer]:

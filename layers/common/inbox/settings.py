@@ -121,18 +121,14 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # ------------------------------------------------------------------ secrets (make secrets)
-    Setting(WEBHOOK_SECRET, "secret", "shared secret Chatrace's External Request sends",
-            variable="INBOX_WEBHOOK_SECRET"),
-    Setting(META_APP_SECRET, "secret", "Meta app secret (X-Hub-Signature-256)",
-            variable="INBOX_META_APP_SECRET"),
-    Setting(META_VERIFY_TOKEN, "secret", "Meta webhook handshake token (hub.verify_token)",
-            variable="INBOX_META_VERIFY_TOKEN"),
-    Setting(CHATRACE_TOKEN, "secret", "Chatrace X-ACCESS-TOKEN (API and inbox API)",
-            variable="INBOX_CHATRACE_TOKEN"),
-    Setting(JWT_SECRET, "secret", "signing key of the operator API's JWTs", variable="INBOX_JWT_SECRET"),
-    Setting(ADMIN_EMAIL, "secret", "operator login", variable="INBOX_ADMIN_EMAIL"),
-    Setting(ADMIN_PASSWORD_HASH, "secret", "operator password (its scrypt hash)",
-            variable="INBOX_ADMIN_PASSWORD"),
+    # In the order make secrets asks for them; ``about`` is its prompt.
+    Setting(CHATRACE_TOKEN, "secret", "Chatrace API token (X-ACCESS-TOKEN)", variable="INBOX_CHATRACE_TOKEN"),
+    Setting(WEBHOOK_SECRET, "secret", "webhook secret (X-Webhook-Secret)", variable="INBOX_WEBHOOK_SECRET"),
+    Setting(META_APP_SECRET, "secret", "Meta app secret", variable="INBOX_META_APP_SECRET"),
+    Setting(META_VERIFY_TOKEN, "secret", "Meta webhook verify token", variable="INBOX_META_VERIFY_TOKEN"),
+    Setting(JWT_SECRET, "secret", "JWT signing secret", variable="INBOX_JWT_SECRET"),
+    Setting(ADMIN_EMAIL, "secret", "operator (admin) email", variable="INBOX_ADMIN_EMAIL"),
+    Setting(ADMIN_PASSWORD_HASH, "secret", "operator password", variable="INBOX_ADMIN_PASSWORD"),
     Setting(SESSION_GENERATION, "secret", "the operator sessions' generation (a new one ends them all)",
             default="0"),
     # ---------------------------------------------- plain (the template creates them; PUT /instagram/config)

@@ -1,4 +1,5 @@
-"""`make secrets` against a stack provisioned in moto: sets SecureStrings, echoes names only."""
+"""`make secrets` (scripts/inbox_secrets) against a stack provisioned in moto: sets SecureStrings,
+echoes names only. A production tool, so tested in the e2e tier only (no other tier imports it)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import boto3
 import pytest
 from inbox import settings as inbox_settings
 from inbox.operator.passwords import verify_password
-from inbox_dev import secrets as make_secrets
+from inbox.settings import SETTINGS
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
+from inbox_secrets import cli as make_secrets
+
+pytestmark = pytest.mark.e2e
 
 STACK = "chatrace-inbox-local"
 VALUES = {
@@ -181,3 +185,19 @@ def test_the_operator_can_log_in_with_what_make_secrets_set(stack: LocalStack) -
     )
     result = config_app.lambda_handler(event, LambdaContext("ConfigFunction", 512, 10))
     assert result["statusCode"] == 200
+
+
+def test_make_secrets_asks_for_exactly_the_tables_secrets_in_its_order() -> None:
+    table = [s for s in SETTINGS if s.secret and s.variable]
+    assert [(x.parameter, x.variable, x.label) for x in make_secrets.SECRETS] == [
+        (s.name, s.variable, s.about) for s in table
+    ]
+    assert [x.key for x in make_secrets.SECRETS] == [
+        "chatrace-token",
+        "webhook-secret",
+        "meta-app-secret",
+        "meta-verify-token",
+        "jwt-secret",
+        "admin-email",
+        "admin-password",
+    ]
