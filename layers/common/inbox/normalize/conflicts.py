@@ -68,8 +68,8 @@ def contradicted(body: object, messages: Sequence[NormalizedMessage]) -> bool:
     named = None
     for key in keys:
         value = body[key]
-        if value is expected or (type(value) is str and value == expected):
-            sender: str | None = expected  # the usual case: the key the adapter read, as it read it
+        if value == expected or (key in _OBJECTS and isinstance(value, dict) and value.get("id") == expected):
+            sender: str | None = expected  # the usual case: what the adapter read, as it read it
         else:
             sender = _declared(body, key)
         if sender is None:
@@ -78,4 +78,8 @@ def contradicted(body: object, messages: Sequence[NormalizedMessage]) -> bool:
             named = sender
         elif sender != named:
             return True
-    return named is not None and any(message.senderId != named for message in messages)
+    if named is not None:
+        for message in messages:
+            if message.senderId != named:
+                return True
+    return False

@@ -104,7 +104,7 @@ def adapt_by_shape(body: object, ctx: Context) -> list[NormalizedMessage] | None
     object. A message sent by our side (a bot, an agent, ``direction: "outbound"``) is recognized and
     skipped, like an echo.
     """
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or not shapes.has_objects(body):
         return None
     sender = shapes.sender_object(body, SENDER_OBJECTS)
     found = shapes.message_object(body, sender)

@@ -123,6 +123,11 @@ def _objects(
             yield str(key), value
 
 
+def has_objects(body: dict[object, object]) -> bool:
+    """Whether any of the first :data:`MAX_KEYS` values is an object: none, and there is nothing to read."""
+    return any(isinstance(value, dict) for value in islice(body.values(), MAX_KEYS))
+
+
 def person_id(obj: dict[object, object]) -> str | None:
     return fields.pick_id(obj, PERSON_ID_KEYS)
 
