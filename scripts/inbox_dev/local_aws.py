@@ -13,11 +13,13 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from inbox.settings import AUTH, SETTINGS, problem
 
 from inbox_dev import cfn
@@ -217,4 +219,19 @@ def local_aws() -> Iterator[None]:
     use_fake_credentials()
     make_moto_writes_atomic()
     with mock_aws():
+        if boto3.DEFAULT_SESSION is None:  # moto dropped the default session; not when nested
+            boto3.DEFAULT_SESSION = boto3.Session(botocore_session=_botocore_session())
         yield
+
+
+@cache
+def _service_models() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def _botocore_session() -> botocore.session.Session:
+    """A fresh session (its own credentials and config, read now) that shares this process's loaded
+    service models: each moto context would parse the JSON models again (a second per test)."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _service_models())
+    return session

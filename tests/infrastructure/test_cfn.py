@@ -138,6 +138,23 @@ def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
         cfn.load_template(path)
 
 
+def test_each_load_is_a_copy_of_its_own_and_an_edited_file_is_read_again(tmp_path: Path) -> None:
+    # Given a template loaded once (it is parsed once per file version and then copied)
+    path = tmp_path / "template.yaml"
+    path.write_text(SYNTHETIC)
+    first = cfn.load_template(path)
+    # When a caller changes what it got
+    first["Parameters"]["Stage"]["Default"] = "changed"
+    first["Resources"].clear()
+    # Then the next caller still gets the file's content
+    again = cfn.load_template(path)
+    assert again["Parameters"]["Stage"]["Default"] == "dev"
+    assert "Poller" in again["Resources"]
+    # And an edited file is read again, not served from the cache
+    path.write_text(SYNTHETIC.replace("Default: dev", "Default: staging"))
+    assert cfn.load_template(path)["Parameters"]["Stage"]["Default"] == "staging"
+
+
 def test_the_real_template_loads_with_its_short_tags(template: dict[str, Any]) -> None:
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     assert env["TABLE_NAME"] == {"Ref": "MessagesTable"}

@@ -377,9 +377,11 @@ def read_field_map(settings: Settings) -> tuple[dict[str, Any], str | None]:
 
 @cache
 def _provider() -> SSMProvider:
+    """On the container's one SSM client: left alone, the provider builds a boto3 session of its
+    own and loads the SSM service model a second time."""
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-    return SSMProvider()
+    return SSMProvider(boto3_client=_ssm_client())
 
 
 def load_settings(env: FunctionEnvironment, folders: tuple[str, ...], *, force: bool = False) -> Settings:
