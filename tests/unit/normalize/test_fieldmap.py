@@ -38,7 +38,7 @@ def test_body_without_a_field_map_is_left_to_the_built_ins() -> None:
     """Without the map, only the shape of its objects reads it: no message id (``ref`` is no alias)."""
     message = only(BODY)
     assert (message.format, message.senderId, message.text, message.username) == (
-        "nested",
+        "shape",
         "555",
         "hello",
         "anna",

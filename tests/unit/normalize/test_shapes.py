@@ -31,7 +31,7 @@ def _body(sender_key: str, **extra: Any) -> dict[str, Any]:
 def test_a_person_under_any_key_is_the_sender(key: str) -> None:
     message = only(_body(key))
     assert (message.format, message.senderId, message.username, message.text, message.messageId) == (
-        "nested",
+        "shape",
         "17841400000000001",
         "anna.k",
         "hi",
@@ -257,10 +257,13 @@ messages = st.fixed_dictionaries(
 def test_renaming_the_senders_key_to_any_unreserved_word_gives_the_same_message(
     word: str, person: dict[str, Any], message: dict[str, Any]
 ) -> None:
+    """The same message, field for field; only its format says it was read by shape."""
     by_name = norm({"sender": person, "message": message})
     by_shape = norm({word: person, "message": message})
-    assert by_shape.format == by_name.format == "nested"
-    assert [m.to_json() for m in by_shape.messages] == [m.to_json() for m in by_name.messages]
+    assert (by_shape.format, by_name.format) == ("shape", "nested")
+    assert [{**m.to_json(), "format": "-"} for m in by_shape.messages] == [
+        {**m.to_json(), "format": "-"} for m in by_name.messages
+    ]
 
 
 @FEWER

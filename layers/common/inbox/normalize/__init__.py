@@ -14,7 +14,7 @@ Only when none of them recognizes the body is it tried as a wrapper (list, ``mes
 ``payload``), so a message body that happens to have a ``data`` key stays one message.
 
 Last, when neither an adapter nor a wrapper recognized it, the body is read by the shape of its
-objects rather than their keys (``nested`` again, :mod:`inbox.normalize.shapes`): a person object
+objects rather than their keys (format ``shape``, :mod:`inbox.normalize.shapes`): a person object
 under any key that does not name the other side is the sender, an object with text is the message,
 and when two candidates remain it refuses to guess. Running last means that nothing recognized by
 name changes, and that bodies recognized by name pay nothing for it.
@@ -62,7 +62,7 @@ def _normalize_node(body: object, ctx: Context, depth: int) -> Outcome:
     if outcome.format is None:
         messages = nested.adapt_by_shape(body, ctx)
         if messages is not None:
-            return _checked(nested.FORMAT, body, messages)
+            return _checked(nested.SHAPE_FORMAT, body, messages)
     return outcome
 
 

@@ -15,6 +15,8 @@ from inbox.normalize.coerce import any_flag, as_text
 from inbox.normalize.context import Context, make_message
 
 FORMAT = "nested"
+SHAPE_FORMAT = "shape"
+"""The format of a body read by :func:`adapt_by_shape`: by content, not by name."""
 
 SENDER_OBJECTS = conflicts.SENDER_OBJECTS
 _SENDER_ID_KEYS = ("id", *fields.SENDER_KEYS)
@@ -50,6 +52,7 @@ def _read(
     content: dict[object, object] | None = None,
     text_keys: tuple[str, ...] = _INNER_TEXT_KEYS,
     fallback_name: str | None = None,
+    fmt: str = FORMAT,
 ) -> list[NormalizedMessage] | None:
     """The message a body with these sender and message objects carries (``content``, where its
     text and attachments are, defaults to ``inner``)."""
@@ -74,7 +77,7 @@ def _read(
         inner_time = None
     result = make_message(
         ctx,
-        FORMAT,
+        fmt,
         sender_id=sender_id,
         message_id=message_id or fields.pick_id(body, fields.MESSAGE_ID_KEYS),
         username=_username(sender, body) or fallback_name,
@@ -125,6 +128,7 @@ def adapt_by_shape(body: object, ctx: Context) -> list[NormalizedMessage] | None
         content=content,
         text_keys=shapes.MESSAGE_TEXT_KEYS,
         fallback_name=shapes.display_name(sender) if sender is not None else None,
+        fmt=SHAPE_FORMAT,
     )
     ours = (sender is not None and shapes.is_not_a_customer(sender)) or any(
         shapes.is_outgoing(obj) for obj in (body, inner) if obj is not None
