@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox.http import json_response
 from inbox.observability import logger, metrics, trace_handler
 from inbox.operator.api import OperatorApi
-from inbox.operator.routes import auth, config, conversations, messages, web, wire
+from inbox.operator.routes import auth, config, conversations, docs, messages, web, wire
 from inbox.settings import function_environment
 from inbox.storage.readers import MessageReader
 from inbox.storage.store import MessageStore
@@ -22,7 +22,7 @@ api = OperatorApi(env, store=MessageStore(env.table_name), reader=MessageReader(
 
 app = APIGatewayHttpResolver(serializer=json_response, enable_validation=True)
 wire(app, api)  # the JWT gate, the services for Depends, the one error map
-for area in (auth, config, messages, conversations, web):
+for area in (auth, config, messages, conversations, web, docs):
     app.include_router(area.router)
 
 

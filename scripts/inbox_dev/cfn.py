@@ -572,7 +572,36 @@ def http_routes(template: Mapping[str, Any], ctx: Context) -> list[HttpRoute]:
                     function=spec,
                 )
             )
-    return routes
+    return routes + _plain_routes(template, ctx)
+
+
+def _plain_routes(template: Mapping[str, Any], ctx: Context) -> list[HttpRoute]:
+    """``AWS::ApiGatewayV2::Route`` resources (a conditional route) whose integration is a function."""
+    found = []
+    resources = template.get("Resources") or {}
+    for logical_id, resource in _resources(template, ctx, "AWS::ApiGatewayV2::Route"):
+        properties = resource.get("Properties") or {}
+        target = properties.get("Target")
+        text = target.get("Fn::Sub") if isinstance(target, dict) else target
+        match = re.fullmatch(r"integrations/\$\{(\w+)\}", str(text))
+        integration = resources.get(match.group(1)) if match else None
+        uri = ((integration or {}).get("Properties") or {}).get("IntegrationUri")
+        attribute = uri.get("Fn::GetAtt") if isinstance(uri, dict) else None
+        if not (isinstance(attribute, list) and attribute[0] in resources):
+            continue
+        function = attribute[0]
+        method, _, path = str(resolve(properties["RouteKey"], ctx)).partition(" ")
+        api = properties.get("ApiId")
+        found.append(
+            HttpRoute(
+                method=method.upper(),
+                path=path,
+                event_name=logical_id,
+                api_id=api.get("Ref") if isinstance(api, dict) else api,
+                function=_function_spec(template, ctx, function, resources[function]),
+            )
+        )
+    return found
 
 
 _SCHEDULE_KEYS: Final = ("Schedule", "ScheduleExpression", "Enabled", "State", "Input")

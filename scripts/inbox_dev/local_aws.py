@@ -49,7 +49,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 # What every local stack (`make dev`, `make sam-local`, the tests) differs in from a deployed one
 # unless told otherwise: a webhook that takes deliveries while no secret is set, so the seed's
 # curl works at once. INBOX_ALLOW_UNAUTHENTICATED_WEBHOOK=false tries the deployed default.
-LOCAL_PARAMETER_DEFAULTS: Mapping[str, str] = {"AllowUnauthenticatedWebhook": "true"}
+LOCAL_PARAMETER_DEFAULTS: Mapping[str, str] = {"AllowUnauthenticatedWebhook": "true", "EnableApiDocs": "true"}
 _BOOLEAN_PARAMETERS = (
     *(s.stack_parameter for s in SETTINGS if s.kind == "bool" and s.stack_parameter),
     "AllowUnauthenticatedWebhook",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from inbox_dev import cfn, openapi
+from inbox_dev import cfn, local_aws, openapi
 
 
 def code_routes() -> set[tuple[str, str]]:
@@ -30,3 +30,23 @@ def test_every_route_of_the_resolver_is_on_the_http_api_and_back(
     assert in_code - in_template == set(), "routes the HTTP API does not send to the config function"
     assert in_template - in_code == set(), "routes the config function does not answer"
     assert len(in_code) >= 11
+
+
+def test_docs_is_on_the_http_api_only_when_the_stack_enables_it(template: dict[str, Any]) -> None:
+    def docs_routes(enabled: str) -> set[tuple[str, str, str]]:
+        ctx = cfn.Context.for_template(template, overrides={"EnableApiDocs": enabled})
+        return {
+            (r.method, r.path, r.function.logical_id)
+            for r in cfn.http_routes(template, ctx)
+            if r.path == "/docs"
+        }
+
+    assert template["Parameters"]["EnableApiDocs"]["Default"] == "false"
+    assert docs_routes("false") == set()
+    assert docs_routes("true") == {("GET", "/docs", "ConfigFunction")}
+    for name in ("ApiDocsRoute", "ApiDocsIntegration", "ApiDocsPermission"):
+        assert template["Resources"][name]["Condition"] == "ApiDocsEnabled"
+
+
+def test_make_dev_serves_the_docs(template: dict[str, Any]) -> None:
+    assert local_aws.LOCAL_PARAMETER_DEFAULTS["EnableApiDocs"] == "true"

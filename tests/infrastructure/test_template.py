@@ -290,6 +290,7 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "WebhookReservedConcurrency": 25,
         "DeliveryGapAlarmThreshold": 1,
         "AllowUnauthenticatedWebhook": "false",
+        "EnableApiDocs": "false",
     }
     assert template["Parameters"]["PollingEnabled"]["AllowedValues"] == ["true", "false"]
 

@@ -61,8 +61,8 @@ class Reply:
         self.status: int = result["statusCode"]
         self.headers: dict[str, str] = result.get("headers") or {}
         self.text: str = result.get("body") or ""
-        csv = self.headers.get("Content-Type", "").startswith("text/csv")
-        self.body: Any = json.loads(self.text) if self.text and not csv else None
+        as_json = self.headers.get("Content-Type", "").startswith("application/json")
+        self.body: Any = json.loads(self.text) if self.text and as_json else None
 
     def __repr__(self) -> str:
         return f"Reply({self.status}, {self.text[:300]})"
