@@ -5,6 +5,9 @@ Also a bare Meta messaging item posted on its own, and cousins that mix the two 
 ``senderId`` with a ``message{}`` object; a ``sender{}`` with a top-level ``text``). ``message`` may
 be a plain string, which is then the text. Here ``message.id`` is the message's id; the top-level
 ``id`` still never is.
+
+:func:`adapt_by_shape` reads the same way a body whose objects are found by their content instead
+of these names (:mod:`inbox.normalize.shapes`); its messages' format is ``shape``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Which object of a body is the sender, and which is the message, judged by content, not by key.
 
 The normalizer's last resort (:func:`inbox.normalize.nested.adapt_by_shape`), used only for a body
-that no adapter and no wrapper recognized by its names, so nothing recognized by name changes.
+that no adapter and no wrapper recognized by its names, so nothing recognized by name changes. Its
+messages' format is ``shape``.
 
 - A **person** is an object with an id (``id``, ``user_id``, ``contactId``, ...) and a name or a
   username (``name``, ``username``, ``first_name``, ``displayName``, ...). A known name (``sender``,
