@@ -14,9 +14,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from inbox.errors import LeaseLost
 from inbox.polling import round as poll_round
 from inbox.polling.round import OVERLAP_MS
-from inbox.polling.state import LeaseLost, PollerState, read_poller_status
+from inbox.polling.state import PollerState, read_poller_status
 from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
     CHATRACE_INBOX_URL,

@@ -20,8 +20,9 @@ import boto3
 import httpx
 import pytest
 from inbox import settings as inbox_settings
+from inbox.errors import OutboundRefused
 from inbox.operator import chatrace_client
-from inbox.outbound import AllowedHosts, OutboundRefused, contact_segment
+from inbox.outbound import AllowedHosts, contact_segment
 from inbox.polling.inbox_client import InboxClient
 from inbox.settings import CHATRACE_ACCOUNT_ID, CHATRACE_API_URL, CHATRACE_INBOX_URL, POLLING_ENABLED
 from inbox_dev import cfn

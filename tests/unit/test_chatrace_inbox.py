@@ -10,19 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from inbox.errors import BadInboxRow, InboxUnavailable, TokenRejected
 from inbox.models import Attachment
 from inbox.normalize import is_derived
 from inbox.outbound import AllowedHosts
-from inbox.polling.inbox_client import (
-    BadInboxRow,
-    InboxClient,
-    InboxUnavailable,
-    TokenRejected,
-    conversation_of,
-    decode_parts,
-    message_of,
-    to_normalized,
-)
+from inbox.polling.inbox_client import InboxClient, conversation_of, decode_parts, message_of, to_normalized
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "inbox"
 

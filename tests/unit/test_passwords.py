@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from inbox.operator.passwords import (
-    DEFAULT_N,
-    MAX_PASSWORD_CHARS,
-    MalformedHash,
-    ScryptHash,
-    hash_password,
-    verify_password,
-)
+from inbox.errors import MalformedHash
+from inbox.operator.passwords import DEFAULT_N, MAX_PASSWORD_CHARS, ScryptHash, hash_password, verify_password
 
 FAST = {"n": 2**10}
 SALT = "A" * 22

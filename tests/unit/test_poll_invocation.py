@@ -6,8 +6,8 @@ import random
 from typing import cast
 
 import pytest
-from inbox.polling.inbox_client import InboxUnavailable
-from inbox.polling.invocation import MAX_BACKOFF_SECONDS, PollerConfig, PollingDisabled, _Invocation
+from inbox.errors import InboxUnavailable, PollingDisabled
+from inbox.polling.invocation import MAX_BACKOFF_SECONDS, PollerConfig, _Invocation
 from inbox.polling.round import Poller
 from inbox.polling.state import PollerState
 from inbox.settings import Settings

@@ -1,4 +1,7 @@
-"""The package's own exceptions, so callers never inspect botocore errors or message strings."""
+"""The package's own exceptions, all of them, so callers never inspect botocore errors or message strings.
+
+Which of them are HTTP answers, and which answers, is said once: :func:`inbox.http.error_answer`.
+"""
 
 from __future__ import annotations
 
@@ -110,6 +113,88 @@ class DuplicateKey(InboxError):
         shown = f' "{key}"' if _PLAIN_KEY.fullmatch(key) else ""
         super().__init__(f"duplicate key{shown}: each key may appear only once")
         self.reason = str(self)
+
+
+class MalformedHash(ValueError):
+    """The stored hash is not ``scrypt$n$r$p$salt$hash`` with sane parameters: a setup problem."""
+
+
+class SendFailed(InboxError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InboxApiError(InboxError):
+    """The inbox API did not answer with data; ``reason`` is safe to log (never the token)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TokenRejected(InboxApiError):
+    """The token was refused (HTTP 401/403, or an error answer about the token on HTTP 200)."""
+
+    def __init__(self, reason: str, *, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class InboxUnavailable(InboxApiError):
+    """Worth retrying later: rate limited, server error, timeout, unreachable, malformed answer."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class BadInboxRow(ValueError):
+    """One row of an answer that cannot be read; the caller skips it and goes on."""
+
+
+class LeaseLost(InboxError):
+    """Another invocation holds the lease now (ours expired): stop without touching the cursor."""
+
+
+class RoundOutOfTime(InboxError):
+    """The invocation is about to end: the round stops where it is (the cursor stays)."""
+
+
+class PollingDisabled(InboxError):
+    """Polling is off or not configured: one INFO line per invocation, not an error."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+class OutboundRefused(InboxError):
+    """A URL the token may not be sent to; ``rule`` says which rule it breaks (never the URL)."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
+class EventNotPublished(InboxError):
+    """EventBridge did not take the event: the stream record is retried."""
+
+
+class SendRejected(SendFailed):
+    def __init__(self, reason: str, *, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class SendNotSent(SendFailed):
+    pass
+
+
+class SendUnknown(SendFailed):
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:@$-]{1,40}")

@@ -35,17 +35,13 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from inbox.errors import InboxError
+from inbox.errors import EventNotPublished
 from inbox.models import NormalizedMessage
 from inbox.observability import MetricName, logger, metrics, text_preview
 from inbox.storage.readers import message_from_item
 
 SOURCE = "chatrace-inbox"
 DETAIL_TYPE = "Instagram message received"
-
-
-class EventNotPublished(InboxError):
-    """EventBridge did not take the event: the stream record is retried."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,22 @@ def unavailable(reason: str) -> Answer:
     )
 
 
-def error_answer(exc: InboxError) -> Answer | None:
-    """The answer for one of the package's exceptions (None: not one meant to reach a caller, a bug).
+ANSWERED: tuple[type[InboxError], ...] = (
+    RejectedDelivery,
+    InvalidRequest,
+    Unauthorized,
+    NotFound,
+    TooManyAttempts,
+    MissingSecret,
+    UnusableSecret,
+    SettingsUnavailable,
+    StoreUnavailable,
+)
+"""The exceptions that are answers; any other reaching a resolver is a bug (500, logged with its stack)."""
+
+
+def error_answer(exc: InboxError) -> Answer:
+    """The answer for one of the package's exceptions, for every function (webhook and operator API).
 
     | exception | answer |
     |---|---|
@@ -80,7 +94,7 @@ def error_answer(exc: InboxError) -> Answer | None:
             return Answer(503, {"error": f"not configured: {exc}; see `make secrets`"})
         case SettingsUnavailable() | StoreUnavailable():
             return unavailable(str(exc))
-    return None
+    return Answer(500, {"error": "internal error"})
 
 
 def json_response(body: Any) -> str:

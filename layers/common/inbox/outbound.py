@@ -24,21 +24,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from inbox.errors import InboxError
+from inbox.errors import OutboundRefused
 
 MAX_URL_CHARS = 2048
 # RFC 3986's characters only: no space, backslash, non-ASCII or control character for two URL
 # parsers (ours and the HTTP client's) to read differently.
 _URL_CHARS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
 _CONTACT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-class OutboundRefused(InboxError):
-    """A URL the token may not be sent to; ``rule`` says which rule it breaks (never the URL)."""
-
-    def __init__(self, rule: str) -> None:
-        super().__init__(rule)
-        self.rule = rule
 
 
 @dataclass(frozen=True, slots=True)

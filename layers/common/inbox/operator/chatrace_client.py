@@ -20,33 +20,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from inbox.errors import InboxError
+from inbox.errors import SendNotSent, SendRejected, SendUnknown
 from inbox.outbound import AllowedHosts, contact_segment
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 """Inside the operator function's 10 s, with room to store the outcome."""
-
-
-class SendFailed(InboxError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class SendRejected(SendFailed):
-    def __init__(self, reason: str, *, status: int) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class SendNotSent(SendFailed):
-    pass
-
-
-class SendUnknown(SendFailed):
-    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
-        super().__init__(reason)
-        self.timed_out = timed_out
 
 
 # Raised before the request was written: Chatrace cannot have received anything.

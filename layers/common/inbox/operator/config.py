@@ -24,9 +24,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from inbox.errors import InvalidRequest, SettingsUnavailable
+from inbox.errors import InvalidRequest, OutboundRefused, SettingsUnavailable
 from inbox.operator.tokens import secret_is_usable
-from inbox.outbound import AllowedHosts, OutboundRefused
+from inbox.outbound import AllowedHosts
 from inbox.settings import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD_HASH,

@@ -18,12 +18,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inbox.errors import MissingSecret, Unauthorized, UnusableSecret
+from inbox.errors import MalformedHash, MissingSecret, Unauthorized, UnusableSecret
 from inbox.http import Answer
 from inbox.observability import MetricName, logger, metrics
 from inbox.operator import tokens
 from inbox.operator.login_throttle import LoginThrottle
-from inbox.operator.passwords import MAX_PASSWORD_CHARS, MalformedHash, verify_password
+from inbox.operator.passwords import MAX_PASSWORD_CHARS, verify_password
 from inbox.settings import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD_HASH,

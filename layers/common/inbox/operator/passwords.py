@@ -16,6 +16,8 @@ import hmac
 import os
 from dataclasses import dataclass
 
+from inbox.errors import MalformedHash
+
 SCHEME = "scrypt"
 DEFAULT_N = 2**16
 DEFAULT_R = 8
@@ -30,10 +32,6 @@ _MAX_R, _MAX_P = 32, 16
 # Passwords longer than this are refused before hashing (scrypt's cost does not depend on it, but
 # nothing is gained by accepting megabytes).
 MAX_PASSWORD_CHARS = 1024
-
-
-class MalformedHash(ValueError):
-    """The stored hash is not ``scrypt$n$r$p$salt$hash`` with sane parameters: a setup problem."""
 
 
 @dataclass(frozen=True, slots=True)

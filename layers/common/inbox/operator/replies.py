@@ -43,14 +43,22 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from inbox.errors import InvalidRequest, MissingSecret, NotFound, StoreUnavailable
+from inbox.errors import (
+    InvalidRequest,
+    MissingSecret,
+    NotFound,
+    OutboundRefused,
+    SendFailed,
+    SendUnknown,
+    StoreUnavailable,
+)
 from inbox.http import Answer, unavailable
 from inbox.models import NormalizedMessage, ReplyStatus
 from inbox.normalize.timestamps import datetime_to_ms
 from inbox.observability import MetricName, logger, metrics
 from inbox.operator import chatrace_client
 from inbox.operator.conversations import ConversationReader
-from inbox.outbound import AllowedHosts, OutboundRefused, contact_segment
+from inbox.outbound import AllowedHosts, contact_segment
 from inbox.settings import (
     CHATRACE_API_URL,
     CHATRACE_REPLY_CHANNEL,
@@ -176,11 +184,11 @@ def reply(
             timeout=timeout,
             transport=transport,
         )
-    except chatrace_client.SendFailed as failure:
-        known = not isinstance(failure, chatrace_client.SendUnknown)
+    except SendFailed as failure:
+        known = not isinstance(failure, SendUnknown)
         outcome: ReplyStatus = "failed" if known else "unknown"
         done = pending.record(store, message, outcome, failure.reason)
-        timed_out = isinstance(failure, chatrace_client.SendUnknown) and failure.timed_out
+        timed_out = isinstance(failure, SendUnknown) and failure.timed_out
         status = 504 if timed_out else 502
         metrics.add_metric(
             name=MetricName.REPLIES_FAILED if known else MetricName.REPLIES_UNKNOWN, unit="Count", value=1

@@ -30,7 +30,7 @@ from typing import Any, Self
 
 import httpx
 
-from inbox.errors import InboxError
+from inbox.errors import BadInboxRow, InboxUnavailable, TokenRejected
 from inbox.models import Attachment, NormalizedMessage
 from inbox.normalize.coerce import as_id, as_lower, as_text, as_url, as_username
 from inbox.normalize.context import Context, make_message
@@ -51,34 +51,6 @@ _USERNAME_KEYS = ("username", "ig_username", "ig_user_name", "user_name", "insta
 _SKIPPED_PART_TYPES = frozenset({"typing", "typing_on", "typing_off", "mark_seen", "seen", "read"})
 # Chatrace gives no error codes, only a message; these words are how it says "your token".
 _TOKEN_WORDS = re.compile(r"token|unauthori[sz]ed|forbidden|access denied|not logged|login|permission", re.I)
-
-
-class InboxApiError(InboxError):
-    """The inbox API did not answer with data; ``reason`` is safe to log (never the token)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class TokenRejected(InboxApiError):
-    """The token was refused (HTTP 401/403, or an error answer about the token on HTTP 200)."""
-
-    def __init__(self, reason: str, *, status: int) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class InboxUnavailable(InboxApiError):
-    """Worth retrying later: rate limited, server error, timeout, unreachable, malformed answer."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class BadInboxRow(ValueError):
-    """One row of an answer that cannot be read; the caller skips it and goes on."""
 
 
 @dataclass(frozen=True, slots=True)

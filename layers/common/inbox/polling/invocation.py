@@ -19,13 +19,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from inbox.errors import InboxError, SettingsUnavailable, StoreUnavailable
+from inbox.errors import (
+    InboxUnavailable,
+    LeaseLost,
+    OutboundRefused,
+    PollingDisabled,
+    RoundOutOfTime,
+    SettingsUnavailable,
+    StoreUnavailable,
+    TokenRejected,
+)
 from inbox.normalize.timestamps import format_ms
 from inbox.observability import MetricName, logger, poller_metrics
-from inbox.outbound import AllowedHosts, OutboundRefused
-from inbox.polling.inbox_client import InboxClient, InboxUnavailable, TokenRejected
-from inbox.polling.round import Clock, Poller, RoundOutOfTime, RoundResult
-from inbox.polling.state import Backlog, LeaseLost, PollerState
+from inbox.outbound import AllowedHosts
+from inbox.polling.inbox_client import InboxClient
+from inbox.polling.round import Clock, Poller, RoundResult
+from inbox.polling.state import Backlog, PollerState
 from inbox.settings import (
     CHATRACE_ACCOUNT_ID,
     CHATRACE_INBOX_URL,
@@ -65,14 +74,6 @@ class LambdaClock:
 
     def remaining_seconds(self) -> float:
         return self.context.get_remaining_time_in_millis() / 1000
-
-
-class PollingDisabled(InboxError):
-    """Polling is off or not configured: one INFO line per invocation, not an error."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("; ".join(reasons))
-        self.reasons = reasons
 
 
 @dataclass(frozen=True, slots=True)

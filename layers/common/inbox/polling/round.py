@@ -33,12 +33,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from inbox.errors import InboxError, RefusedMessage
+from inbox.errors import BadInboxRow, RefusedMessage, RoundOutOfTime
 from inbox.normalize.timestamps import format_ms
 from inbox.observability import MetricName, logger, poller_metrics, text_preview
 from inbox.polling.inbox_client import (
     REQUEST_BUDGET_SECONDS,
-    BadInboxRow,
     Conversation,
     InboxClient,
     conversation_of,
@@ -74,10 +73,6 @@ class Clock(Protocol):
     def remaining_seconds(self) -> float:
         """What is left of the invocation."""
         ...
-
-
-class RoundOutOfTime(InboxError):
-    """The invocation is about to end: the round stops where it is (the cursor stays)."""
 
 
 class UsernameCache:

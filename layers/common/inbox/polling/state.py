@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from inbox.errors import InboxError, StoreUnavailable
+from inbox.errors import LeaseLost, StoreUnavailable
 from inbox.normalize.timestamps import format_ms
 from inbox.storage.store import dynamodb_client, item_number, item_text
 
@@ -51,10 +51,6 @@ class Backlog:
 
     def to_log(self) -> dict[str, str]:
         return {"floor": format_ms(self.floor_ms), "doneFrom": format_ms(self.done_from_ms)}
-
-
-class LeaseLost(InboxError):
-    """Another invocation holds the lease now (ours expired): stop without touching the cursor."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from inbox.errors import (
     SettingsUnavailable,
     StoreUnavailable,
 )
-from inbox.http import Answer, unavailable
+from inbox.http import Answer, error_answer
 from inbox.models import NormalizedMessage, Reaction
 from inbox.normalize import normalize
 from inbox.observability import MetricName, count_rejected_delivery, logger, metrics, text_preview
@@ -81,7 +81,7 @@ def receive_delivery(
     except (SettingsUnavailable, StoreUnavailable) as exc:
         logger.error("delivery not taken: dependency unavailable", extra={"reason": str(exc)})
         metrics.add_metric(name=MetricName.STORE_ERRORS, unit="Count", value=1)
-        return unavailable(str(exc))
+        return error_answer(exc)
 
 
 def answer_handshake(query: Mapping[str, str], *, env: FunctionEnvironment) -> Answer:
@@ -92,9 +92,9 @@ def answer_handshake(query: Mapping[str, str], *, env: FunctionEnvironment) -> A
         challenge = webhook_auth.meta_handshake(query, verify_token=token)
     except RejectedDelivery as rejection:
         logger.info("Meta handshake refused", extra={"mode": query.get("hub.mode")})
-        return Answer(rejection.status_code, {"error": rejection.reason})
+        return error_answer(rejection)
     except SettingsUnavailable as exc:
-        return unavailable(str(exc))
+        return error_answer(exc)
     logger.info("Meta handshake answered")
     return Answer(200, challenge, {"Content-Type": "text/plain; charset=utf-8"})
 
@@ -279,7 +279,7 @@ def _reject(
         except StoreUnavailable as exc:
             # The sender gets the 400 either way (a retry cannot fix the body); the log keeps the trace.
             logger.error("could not keep a rejected body", extra={"reason": str(exc)})
-    return Answer(rejection.status_code, {"error": rejection.reason})
+    return error_answer(rejection)
 
 
 def _top_level_keys(body: object) -> list[str] | str:

@@ -38,7 +38,7 @@ from inbox.errors import (
     Unauthorized,
     UnusableSecret,
 )
-from inbox.http import Answer, error_answer, to_response, unexpected_error
+from inbox.http import ANSWERED, Answer, error_answer, to_response, unexpected_error
 from inbox.observability import MetricName, logger, metrics
 from inbox.operator import gate
 from inbox.operator.api import OperatorApi, OperatorRequest
@@ -177,9 +177,9 @@ def api_answer(answer: Answer) -> Response[str]:
 def operator_error(exc: InboxError) -> Response[str]:
     """What a route or the gate raised, as its answer (:func:`inbox.http.error_answer`), with the
     operator API's log line: the reason, never a header, body, token or setting's value."""
-    answer = error_answer(exc)
-    if answer is None:
+    if not isinstance(exc, ANSWERED):
         return unexpected_error(exc)
+    answer = error_answer(exc)
     match exc:
         case Unauthorized():
             logger.info("operator request refused", extra={"reason": exc.detail})
