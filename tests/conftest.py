@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from inbox import aws as inbox_aws
 from inbox import settings as inbox_settings
-from inbox.storage import store as inbox_store
 from inbox_dev.events import http_api_event
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext
@@ -62,10 +62,10 @@ def stack(
     """The template's table and parameters in moto, and the environment the template gives functions."""
     provisioned = provision(secrets=secrets, parameter_overrides=parameter_overrides)
     use_function_environment(provisioned, "WebhookFunction", monkeypatch)
-    inbox_store.dynamodb_client.cache_clear()
+    inbox_aws.aws_client.cache_clear()
     yield provisioned
     inbox_settings.clear_caches()
-    inbox_store.dynamodb_client.cache_clear()
+    inbox_aws.aws_client.cache_clear()
 
 
 def use_function_environment(stack: LocalStack, logical_id: str, monkeypatch: pytest.MonkeyPatch) -> None:

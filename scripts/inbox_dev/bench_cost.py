@@ -459,7 +459,7 @@ def measure(deliveries: int = 20, senders: int = 5) -> PerMessage:
     Each sender first gets one delivery that is not measured, so the measured ones see what most
     messages see: a conversation row that already exists.
     """
-    from inbox.storage.store import dynamodb_client
+    from inbox.storage.dynamodb import dynamodb_client
 
     from inbox_dev import cfn
     from inbox_dev.lambdas import LocalFunction

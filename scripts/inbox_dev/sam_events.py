@@ -89,7 +89,8 @@ def _seed_record(body: bytes) -> dict[str, Any]:
     """The stream record of the seed's message as the shared write path stores it (in moto)."""
     import boto3
     from inbox.normalize import normalize
-    from inbox.storage.store import MessageStore, message_key
+    from inbox.storage.store import MessageStore
+    from inbox.storage.table import message_key
 
     from inbox_dev.local_aws import local_aws, provision
     from inbox_dev.streams import insert_record

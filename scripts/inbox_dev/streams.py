@@ -19,6 +19,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from inbox.storage.table import is_message_item
+
 Sink = Callable[[dict[str, Any]], None]
 _SINKS: list[Sink] = []
 _LOCK = threading.Lock()
@@ -77,7 +79,7 @@ def remove_sink(sink: Sink) -> None:
 
 
 def _emit(table_name: str, item: dict[str, Any]) -> None:
-    if not str(item.get("pk", {}).get("S", "")).startswith("MSG#"):
+    if not is_message_item(item):
         return
     record = insert_record(table_name, item)
     with _LOCK:

@@ -16,6 +16,7 @@ import boto3
 import httpx
 import pytest
 from inbox import settings as inbox_settings
+from inbox.aws import aws_client
 from inbox.events import DETAIL_TYPE, SOURCE
 from inbox.models import NormalizedMessage
 from inbox.operator.conversations import ConversationReader
@@ -323,7 +324,7 @@ def events_module(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> ModuleT
 
     monkeypatch.setenv("EVENT_BUS_NAME", stack.event_bus_names["InboxEventBus"])
     events.events_environment.cache_clear()
-    events.events_client.cache_clear()
+    aws_client.cache_clear()
     return importlib.reload(importlib.import_module("functions.events.app"))
 
 

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import boto3
 import pytest
-from inbox.storage import store as inbox_store
+from inbox.storage import dynamodb as inbox_dynamodb
 
 from tests.conftest import Invoke
 from tests.integration.conftest import OPERATOR, Call
@@ -31,7 +31,7 @@ def _empty_override(webhook_module: ModuleType) -> None:
 def test_the_webhook_stores_through_dynamodbs_own_endpoint(invoke_webhook: Invoke) -> None:
     result = invoke_webhook(body=json.dumps(SEED).encode(), headers={"content-type": "application/json"})
     assert (result["statusCode"], json.loads(result["body"])["status"]) == (200, "stored")
-    assert inbox_store.dynamodb_client().meta.endpoint_url == "https://dynamodb.us-east-1.amazonaws.com"
+    assert inbox_dynamodb.dynamodb_client().meta.endpoint_url == "https://dynamodb.us-east-1.amazonaws.com"
 
 
 def test_the_login_and_settings_read_ssms_own_endpoint(call: Call, token: str) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from inbox.storage.readers import MessageReader
-from inbox.storage.store import MessageStore, conversation_key, message_key
+from inbox.storage.store import MessageStore
+from inbox.storage.table import conversation_key, message_key
 
 from tests.conftest import Invoke
 from tests.integration.conftest import OPERATOR, Call

@@ -11,7 +11,8 @@ from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from inbox.errors import StoreUnavailable
 from inbox.models import Attachment, NormalizedMessage
-from inbox.storage.store import MessageStore, conversation_key
+from inbox.storage.store import MessageStore
+from inbox.storage.table import conversation_key
 
 NOW = datetime(2024, 11, 13, 12, 0, tzinfo=UTC)
 

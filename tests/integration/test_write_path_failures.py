@@ -17,7 +17,8 @@ from typing import Any
 import boto3
 import pytest
 from inbox.models import NormalizedMessage
-from inbox.storage.store import MessageStore, conversation_key
+from inbox.storage.store import MessageStore
+from inbox.storage.table import conversation_key
 
 from tests.integration.poller_support import messages
 from tests.integration.test_cross_source_dedupe import CONTACT, T0, chatrace_body, polled, webhook_message

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from inbox.storage.store import MAX_ID_BYTES
+from inbox.storage.table import MAX_ID_BYTES
 from inbox.webhook.ingest import MAX_MESSAGES
 
 from tests.conftest import Invoke

@@ -41,7 +41,7 @@ def summary_fails(webhook_module: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     def unavailable(*args: Any, **kwargs: Any) -> bool:
         raise StoreUnavailable("DynamoDB refused the write (ThrottlingException)", code="ThrottlingException")
 
-    monkeypatch.setattr(webhook_module.store, "update_if", unavailable)
+    monkeypatch.setattr(webhook_module.store._table, "update", unavailable)
 
 
 def ms_ago(now: datetime, **delta: float) -> int:

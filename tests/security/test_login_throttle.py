@@ -21,8 +21,9 @@ import pytest
 from botocore.exceptions import ClientError
 from inbox.http import Answer
 from inbox.operator import login_throttle
-from inbox.operator.login_throttle import ACCOUNT_POLICY, ADDRESS_POLICY, LoginThrottle
-from inbox.storage.store import LOGIN_BY_ADDRESS, login_counter_key, read_unavailable
+from inbox.operator.login_throttle import ACCOUNT_POLICY, ADDRESS_POLICY
+from inbox.storage.dynamodb import dynamodb_client
+from inbox.storage.table import LOGIN_BY_ADDRESS, login_counter_key
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
@@ -227,11 +228,10 @@ def test_counters_expire_by_ttl_and_hold_no_email(login: Login, stack: LocalStac
 
 
 def test_a_counter_that_cannot_be_read_fails_closed(login: Login, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: LoginThrottle, key: object) -> None:
-        error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetItem")
-        raise read_unavailable(error)
+    def refuse(operation: str, params: object) -> None:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, operation)
 
-    monkeypatch.setattr(LoginThrottle, "_get", refuse)
+    monkeypatch.setattr(dynamodb_client(), "_make_api_call", refuse)
     answer = login(ADMIN_PASSWORD)
     assert answer.status_code == 503
     assert "accessToken" not in answer.body

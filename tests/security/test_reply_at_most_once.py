@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from inbox import settings as inbox_settings
 from inbox.models import STALE_SENDING
 from inbox.operator import replies
-from inbox.storage.store import conversation_key, message_key
+from inbox.storage.table import conversation_key, message_key
 from inbox_dev.events import http_api_event
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext

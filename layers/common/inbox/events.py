@@ -32,13 +32,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
+from inbox.aws import aws_client
 from inbox.errors import EventNotPublished
 from inbox.models import NormalizedMessage
 from inbox.observability import MetricName, logger, metrics, text_preview
-from inbox.storage.readers import message_from_item
+from inbox.storage.items import message_from_item
+from inbox.storage.table import is_message_item
 
 SOURCE = "chatrace-inbox"
 DETAIL_TYPE = "Instagram message received"
@@ -61,11 +60,8 @@ def events_environment() -> EventsEnvironment:
     return EventsEnvironment.from_environ(os.environ)
 
 
-@cache
 def events_client() -> Any:  # an EventBridgeClient (its type stubs are not installed)
-    return boto3.client(
-        "events", config=Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard"})
-    )
+    return aws_client("events")
 
 
 def new_inbound_message(record: Mapping[str, Any]) -> NormalizedMessage | None:
@@ -73,11 +69,10 @@ def new_inbound_message(record: Mapping[str, Any]) -> NormalizedMessage | None:
     if record.get("eventName") != "INSERT":
         return None
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
-    if not str(image.get("pk", {}).get("S", "")).startswith("MSG#"):
+    if not is_message_item(image):
         return None
-    if image.get("direction", {}).get("S", "inbound") != "inbound":
-        return None
-    return message_from_item(image)
+    message = message_from_item(image)
+    return message if message.direction == "inbound" else None
 
 
 class EventPublisher:

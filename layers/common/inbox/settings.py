@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from inbox.errors import SettingsUnavailable
 
@@ -425,15 +425,16 @@ def parameter_names(env: FunctionEnvironment, folder: str) -> frozenset[str]:
     return frozenset(names)
 
 
-@cache
 def _ssm_client() -> SSMClient:
-    import boto3
+    from inbox.aws import aws_client
 
-    return boto3.client("ssm")
+    return cast("SSMClient", aws_client("ssm"))
 
 
 def clear_caches() -> None:
     """Forget the environment, the SSM clients and cached values (tests, and the dev server's reload)."""
     function_environment.cache_clear()
     _provider.cache_clear()
-    _ssm_client.cache_clear()
+    from inbox.aws import aws_client
+
+    aws_client.cache_clear()

@@ -16,14 +16,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
+from inbox.aws import aws_client
 from inbox.errors import InvalidRequest, OutboundRefused, SettingsUnavailable
 from inbox.operator.tokens import secret_is_usable
 from inbox.outbound import AllowedHosts
@@ -290,12 +288,9 @@ def checked_update(update: ConfigUpdate, allowed: AllowedHosts) -> dict[str, str
 
 # ------------------------------------------------------------------------------------------ writing
 
-_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"})
 
-
-@cache
 def ssm_client() -> SSMClient:
-    return boto3.client("ssm", config=_CLIENT_CONFIG)
+    return cast("SSMClient", aws_client("ssm"))
 
 
 class ParameterWriter:

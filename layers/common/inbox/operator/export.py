@@ -26,7 +26,9 @@ from pydantic import BaseModel, ConfigDict
 from inbox.errors import InvalidRequest, NotFound
 from inbox.http import Answer
 from inbox.models import NormalizedMessage
-from inbox.storage.readers import MessageReader, message_from_item
+from inbox.storage.items import message_from_item
+from inbox.storage.readers import MessageReader
+from inbox.storage.table import listing_partition
 
 MAX_MESSAGES = 5000
 MAX_BYTES = 4 * 1024 * 1024
@@ -113,7 +115,8 @@ def _read(sender_id: str, reader: MessageReader) -> tuple[list[NormalizedMessage
     """The newest messages that fit, oldest first, and whether that is the whole conversation."""
     newest_first: list[NormalizedMessage] = []
     size = 0
-    for item in reader.newest("gsi1", f"SENDER#{sender_id}", before=None, max_items=MAX_MESSAGES + 1):
+    index, partition = listing_partition(sender_id)
+    for item in reader.newest(index, partition, before=None, max_items=MAX_MESSAGES + 1):
         message = message_from_item(item)
         size += len(json.dumps(message.to_json(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
         if len(newest_first) == MAX_MESSAGES or size > MAX_BYTES:

@@ -1,7 +1,7 @@
 """Failed operator logins, counted in DynamoDB per source address and per account, with growing delays.
 
 Two counters (items ``LOGIN#address#…`` and ``LOGIN#account#…`` of the messages table, see
-:func:`inbox.storage.store.login_counter_key`) decide whether a login may check a password at all:
+:func:`inbox.storage.table.login_counter_key`) decide whether a login may check a password at all:
 
 - **per source address** (an IPv4 address, or an IPv6 /64 — one host's whole range): 5 failures
   are free, then the address is locked 30 s, doubling with each further failure up to 15 min. An
@@ -29,17 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from inbox.errors import StoreUnavailable, TooManyAttempts
-from inbox.storage.store import (
-    LOGIN_BY_ACCOUNT,
-    LOGIN_BY_ADDRESS,
-    dynamodb_client,
-    item_number,
-    login_counter_key,
-    read_unavailable,
-)
+from inbox.errors import TooManyAttempts
+from inbox.storage.dynamodb import Table
+from inbox.storage.items import login_counter_from_item, login_counter_item, to_values
+from inbox.storage.records import LoginCounterItem
+from inbox.storage.table import LOGIN_BY_ACCOUNT, LOGIN_BY_ADDRESS, Key, login_counter_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -47,7 +41,6 @@ if TYPE_CHECKING:
 FORGET_FAILURES_AFTER = timedelta(hours=24)
 TRUST_ADDRESS_FOR = timedelta(days=30)
 _MAX_ATTEMPTS = 4
-_RETRYABLE = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,25 +86,20 @@ def account_subject(email: str) -> str:
 class Counter:
     """One counter item as read: ``version`` None when there is none."""
 
-    key: dict[str, Any]
+    key: Key
     version: int | None
     failures: int
     locked_until: int
     trusted_until: int
 
     @classmethod
-    def read(cls, key: dict[str, Any], item: dict[str, Any] | None, now: int) -> Counter:
+    def read(cls, key: Key, item: dict[str, Any] | None, now: int) -> Counter:
         if not item:
             return cls(key, None, 0, 0, 0)
-        last_failure = item_number(item, "lastFailureAt") or 0
-        fresh = now - last_failure < FORGET_FAILURES_AFTER.total_seconds()
-        return cls(
-            key,
-            item_number(item, "ver"),
-            (item_number(item, "failures") or 0) if fresh else 0,
-            item_number(item, "lockedUntil") or 0,
-            item_number(item, "trustedUntil") or 0,
-        )
+        stored = login_counter_from_item(item)
+        fresh = now - stored.last_failure_at < FORGET_FAILURES_AFTER.total_seconds()
+        failures = stored.failures if fresh else 0
+        return cls(key, stored.version, failures, stored.locked_until, stored.trusted_until)
 
     def lock_seconds(self, now: int) -> int:
         return max(0, self.locked_until - now)
@@ -128,11 +116,7 @@ class Attempt:
 class LoginThrottle:
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb_client()
+        self._table = Table(table_name, client)
 
     def admit(self, *, source_ip: str | None, email: str, now: datetime) -> Attempt:
         """Count this attempt as a failure and let it check the password, or raise TooManyAttempts."""
@@ -142,8 +126,8 @@ class LoginThrottle:
             if attempt:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not a secret
             moment = int(now.timestamp())
-            address = Counter.read(address_key, self._get(address_key), moment)
-            account = Counter.read(account_key, self._get(account_key), moment)
+            address = Counter.read(address_key, self._table.get(address_key, consistent=True), moment)
+            account = Counter.read(account_key, self._table.get(account_key, consistent=True), moment)
             wait = address.lock_seconds(moment)
             if address.trusted_until <= moment:
                 wait = max(wait, account.lock_seconds(moment))
@@ -159,17 +143,9 @@ class LoginThrottle:
         trusted = moment + int(TRUST_ADDRESS_FOR.total_seconds())
         for counter, trusted_until in ((attempt.address, trusted), (attempt.account, 0)):
             version = (counter.version or 0) + 2  # past the reservation's own write
-            self._put(_item(counter.key, now=moment, trusted_until=trusted_until, version=version))
+            self._table.put(_item(counter.key, now=moment, trusted_until=trusted_until, version=version))
 
     # ------------------------------------------------------------------------------ DynamoDB
-
-    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            found = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise read_unavailable(exc) from exc
-        item: dict[str, Any] | None = found.get("Item")
-        return item
 
     def _reserve(self, counters: list[tuple[Counter, Policy]], now: int) -> bool:
         """One failure more on each counter, with the lock it brings, if none changed since it was read."""
@@ -189,38 +165,14 @@ class LoginThrottle:
                 put["ConditionExpression"] = "attribute_not_exists(pk)"
             else:
                 put["ConditionExpression"] = "ver = :ver"
-                put["ExpressionAttributeValues"] = {":ver": {"N": str(counter.version)}}
+                put["ExpressionAttributeValues"] = to_values({":ver": counter.version})
             actions.append({"Put": put})
-        try:
-            self.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            reasons = {str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])}
-            if code == "TransactionCanceledException" and reasons <= _RETRYABLE:
-                return False
-            if code in ("TransactionConflictException", "TransactionInProgressException"):
-                return False
-            raise StoreUnavailable(f"DynamoDB refused the write ({code})", code=code) from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(
-                f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
-            ) from exc
-        return True
-
-    def _put(self, item: dict[str, Any]) -> None:
-        try:
-            self.client.put_item(TableName=self.table_name, Item=item)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            raise StoreUnavailable(f"DynamoDB refused the write ({code})", code=code) from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(
-                f"DynamoDB could not be reached ({type(exc).__name__})", code=type(exc).__name__
-            ) from exc
+        reasons = self._table.transact(actions)
+        return reasons is None  # else a condition or a concurrent transaction: read again
 
 
 def _item(
-    key: dict[str, Any],
+    key: Key,
     *,
     now: int,
     version: int,
@@ -230,13 +182,5 @@ def _item(
 ) -> dict[str, Any]:
     """A counter item; with no failures it keeps only the trust, and expires with it (or in 24 h)."""
     expires = max(now + int(FORGET_FAILURES_AFTER.total_seconds()), locked_until, trusted_until)
-    return {
-        **key,
-        "kind": {"S": "login-counter"},
-        "ver": {"N": str(version)},
-        "failures": {"N": str(failures)},
-        "lastFailureAt": {"N": str(now if failures else 0)},
-        "lockedUntil": {"N": str(locked_until)},
-        "trustedUntil": {"N": str(trusted_until)},
-        "ttl": {"N": str(expires)},
-    }
+    counter = LoginCounterItem(version, failures, now if failures else 0, locked_until, trusted_until)
+    return login_counter_item(key, counter, ttl=expires)

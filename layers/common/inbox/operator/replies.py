@@ -38,7 +38,6 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,7 +66,8 @@ from inbox.settings import (
     DEFAULT_REPLY_CHANNEL,
     Settings,
 )
-from inbox.storage.store import REPLY_ID_PREFIX, MessageStore, message_key, sort_stamp
+from inbox.storage.store import MessageStore
+from inbox.storage.table import REPLY_ID_PREFIX, sort_stamp
 from inbox.validation import validated
 
 MAX_TEXT_CHARS = 1000
@@ -238,7 +238,7 @@ class PendingOutcomes:
         """The reply with its outcome; stored now, or kept to be stored later (one ERROR line)."""
         done = dataclasses.replace(message, status=status, error=error)
         try:
-            _finish(store, done)
+            store.record_reply_outcome(done)
         except StoreUnavailable as exc:
             self._waiting[message.messageId] = (message, status, error)
             logger.error(
@@ -250,7 +250,7 @@ class PendingOutcomes:
     def complete(self, store: MessageStore) -> None:
         for message_id, (message, status, error) in list(self._waiting.items()):
             try:
-                _finish(store, dataclasses.replace(message, status=status, error=error))
+                store.record_reply_outcome(dataclasses.replace(message, status=status, error=error))
             except StoreUnavailable:
                 return  # still failing: the next request tries again
             del self._waiting[message_id]
@@ -275,7 +275,7 @@ def _reclaim(
     if settled is not None:
         return settled
     stamp = sort_stamp(datetime_to_ms(now))
-    if not _retake(store, message_id, attempt=existing.receivedAt, stamp=stamp):
+    if not store.retake_reply(message_id, attempt=existing.receivedAt, stamp=stamp):
         return Answer(
             409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}
         )
@@ -304,43 +304,3 @@ def _settled(existing: NormalizedMessage, text: str) -> Answer | None:
             },
         )
     return None
-
-
-def _retake(store: MessageStore, message_id: str, *, attempt: str, stamp: str) -> bool:
-    """``failed`` → ``sending``, only if nobody else did it first."""
-    return _update(
-        store,
-        message_id,
-        "SET #status = :sending, receivedAt = :now REMOVE #error",
-        "#status = :failed AND receivedAt = :attempt",
-        {
-            ":sending": {"S": "sending"},
-            ":now": {"S": stamp},
-            ":failed": {"S": "failed"},
-            ":attempt": {"S": attempt},
-        },
-    )
-
-
-def _finish(store: MessageStore, done: NormalizedMessage, *, only_if: ReplyStatus | None = None) -> None:
-    """Store the reply's outcome (raises StoreUnavailable), then the conversation's marks."""
-    values: dict[str, Any] = {":status": {"S": done.status or ""}}
-    expression = "SET #status = :status"
-    if done.error is None:
-        expression += " REMOVE #error"
-    else:
-        expression += ", #error = :error"
-        values[":error"] = {"S": done.error}
-    condition = "attribute_exists(pk)"
-    if only_if is not None:
-        condition = "#status = :only_if"
-        values[":only_if"] = {"S": only_if}
-    if _update(store, done.messageId, expression, condition, values):
-        store.touch_conversation(done, answered=done.status == "sent")
-
-
-def _update(
-    store: MessageStore, message_id: str, expression: str, condition: str, values: dict[str, Any]
-) -> bool:
-    names = {"#status": "status", "#error": "error"}
-    return store.update_if(message_key(message_id), expression, condition, values, names)

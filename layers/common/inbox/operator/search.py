@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inbox.models import NormalizedMessage
-from inbox.storage.readers import Index, MessageReader, message_from_item, sort_key_of
-from inbox.storage.store import MESSAGES_PARTITION
+from inbox.storage.items import message_from_item
+from inbox.storage.readers import MessageReader
+from inbox.storage.table import listing_partition, sort_key_of
 
 SEARCH_WINDOW = 1000
 """Messages one search request reads at most (about 1,000 x 0.5 KB: some 60 read units)."""
@@ -54,8 +55,7 @@ def search(
     limit: int,
     before: str | None,
 ) -> SearchResult:
-    index: Index = "gsi2" if sender_id is None else "gsi1"
-    partition = MESSAGES_PARTITION if sender_id is None else f"SENDER#{sender_id}"
+    index, partition = listing_partition(sender_id)
     wanted = terms(q)
     found: list[NormalizedMessage] = []
     scanned = 0

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from inbox.normalize.ids import is_derived
 from inbox.normalize.timestamps import format_ms, to_epoch_ms
+from inbox.storage.table import FINGERPRINT_PREFIX
 
 if TYPE_CHECKING:
     from inbox.models import NormalizedMessage
@@ -53,7 +54,6 @@ MAX_ENTRIES = 50
 later records of it are stored by id alone. Every write rewrites the item, and DynamoDB bills a
 write by the item's size (twice, in a transaction): a flood of one text must not make each of its
 writes cost tens of KB. Fifty identical messages from one person in an hour is already a flood."""
-KEY_PREFIX = "FP#"
 
 _SPACES = re.compile(r"\s+")
 
@@ -113,7 +113,7 @@ def content_key(sender_id: str, text: str | None, urls: Iterable[str]) -> str:
     """``FP#<sha256>`` of the sender and the normalized content (length-prefixed, like derived ids)."""
     parts = [sender_id, normalized_text(text), *sorted({url_identity(url) for url in urls})]
     key = "fp1;" + "".join(f"{len(part)}:{part};" for part in parts)
-    return KEY_PREFIX + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return FINGERPRINT_PREFIX + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def normalized_text(text: str | None) -> str:

@@ -2,7 +2,7 @@
 
 - one sender's conversation: ``gsi1`` partition ``SENDER#<senderId>``;
 - every message: ``gsi2`` partition ``MSG``; kept (unrecognized or malformed) bodies: ``gsi2``
-  partition ``RAW`` (see :mod:`inbox.storage.store` for the layout) — always a Query, never a Scan.
+  partition ``RAW`` (see :mod:`inbox.storage.table` for the layout) — always a Query, never a Scan.
 
 Pages continue *strictly before* the last sort key handed out (``<time>#<id>`` is unique, since the
 id is the item's key), expressed as a key condition rather than an ExclusiveStartKey: the position
@@ -11,42 +11,30 @@ condition at whole-second precision (stored times are ``…:ssZ`` or ``…:ss.ff
 as numbers within one second) and is then applied exactly to each item. One item more than asked
 is read, so ``more`` is exact and the last page never promises another. A page also ends early
 when it reaches :data:`MAX_PAGE_BYTES`, so a hundred large kept bodies never exceed Lambda's answer.
+Every listing, search and export walks the table through one page iterator (:meth:`MessageReader.pages`).
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from inbox.models import Attachment, NormalizedMessage, Reaction, ReplyStatus, Source, reply_status_seen
-from inbox.storage.store import (
-    MESSAGES_PARTITION,
-    RAW_PARTITION,
-    REACTION_PREFIX,
-    dynamodb_client,
-    item_text,
-    read_unavailable,
-)
+from inbox.models import NormalizedMessage
+from inbox.storage.dynamodb import Table, dynamodb_client
+from inbox.storage.items import kept_body_from_item, message_from_item, to_values
+from inbox.storage.records import KeptBody
+from inbox.storage.table import NEWEST, RAW_PARTITION, Index, Item, listing_partition, raw_key, sort_key_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-Item = dict[str, Any]
+__all__ = ["Index", "Item", "KeptBody", "MessageReader", "Page", "message_from_item", "sort_key_of"]
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 """What one page may hold (as stored): Lambda answers at most 6 MB, and JSON escaping can double
 a kept body. A page that reaches it ends early, with a cursor, so 100 large bodies never fail."""
-Index = Literal["gsi1", "gsi2"]
-
-
-def sort_key_of(item: Item, index: Index) -> str:
-    """The item's position in ``index`` (``<timestamp>#<messageId>``), as a cursor holds it."""
-    return _s(item, f"{index}sk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,115 +44,58 @@ class Page[T]:
     """Sort key of the last item when there is more to read, else None."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KeptBody:
-    """A body the webhook kept because no message came of it (see ``MessageStore.keep_raw``)."""
-
-    id: str
-    receivedAt: str
-    reason: str
-    mediaType: str
-    size: int
-    truncated: bool
-    raw: bytes
-    requestId: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Text when the bytes are UTF-8 (``body``), else base64 (``bodyBase64``)."""
-        try:
-            text: str | None = self.raw.decode("utf-8")
-            encoded = None
-        except UnicodeDecodeError:
-            text, encoded = None, base64.b64encode(self.raw).decode("ascii")
-        return {
-            "id": self.id,
-            "receivedAt": self.receivedAt,
-            "reason": self.reason,
-            "mediaType": self.mediaType,
-            "size": self.size,
-            "truncated": self.truncated,
-            "body": text,
-            "bodyBase64": encoded,
-            "requestId": self.requestId,
-        }
-
-
 class MessageReader:
     """Queries over the table's indexes; AWS errors become StoreUnavailable."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
         self._client = client or dynamodb_client()
+        self._table = Table(table_name, self._client)
 
     def messages(
         self, *, sender_id: str | None, since: datetime | None, limit: int, before: str | None
     ) -> Page[NormalizedMessage]:
-        index: Index = "gsi2" if sender_id is None else "gsi1"
-        partition = MESSAGES_PARTITION if sender_id is None else f"SENDER#{sender_id}"
-        items, last = self._newest_first(
-            index, partition, since=since, limit=limit, before=before, time_of=lambda i: _s(i, "timestamp")
+        index, partition = listing_partition(sender_id)
+        return self.newest_first(
+            index,
+            partition,
+            since=since,
+            limit=limit,
+            before=before,
+            decode=message_from_item,
+            time_of=lambda m: m.timestamp,
         )
-        return Page([message_from_item(item) for item in items], last)
 
     def kept_bodies(self, *, since: datetime | None, limit: int, before: str | None) -> Page[KeptBody]:
-        items, last = self._newest_first(
-            "gsi2",
+        return self.newest_first(
+            NEWEST,
             RAW_PARTITION,
             since=since,
             limit=limit,
             before=before,
-            time_of=lambda i: _s(i, "receivedAt"),
+            decode=kept_body_from_item,
+            time_of=lambda b: b.receivedAt,
         )
-        return Page([kept_body_from_item(item) for item in items], last)
 
     def kept_body(self, raw_id: str) -> KeptBody | None:
-        try:
-            found = self._client.get_item(
-                TableName=self.table_name, Key={"pk": {"S": f"RAW#{raw_id}"}, "sk": {"S": "RAW"}}
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise read_unavailable(exc) from exc
-        item = found.get("Item")
-        return kept_body_from_item(cast(Item, item)) if item else None
+        item = self._table.get(raw_key(raw_id))
+        return kept_body_from_item(item) if item else None
 
     def newest(
         self, index: Index, partition: str, *, before: str | None, max_items: int, page_size: int = 200
     ) -> Iterator[Item]:
         """At most ``max_items`` items of one index partition, newest first, strictly before ``before``:
         a bounded read (each Query asks for no more than is still allowed) for search and export."""
-        names = {"#pk": f"{index}pk"}
-        values: dict[str, Any] = {":pk": {"S": partition}}
-        condition = "#pk = :pk"
-        if before is not None:
-            condition += " AND #sk < :before"
-            names["#sk"] = f"{index}sk"
-            values[":before"] = {"S": before}
-        read = 0
-        start: dict[str, Any] | None = None
-        while read < max_items:
-            request: dict[str, Any] = {
-                "TableName": self.table_name,
-                "IndexName": index,
-                "KeyConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-                "ScanIndexForward": False,
-                "Limit": min(page_size, max_items - read),
-            }
-            if start is not None:
-                request["ExclusiveStartKey"] = start
-            try:
-                answer = self._client.query(**request)
-            except (ClientError, BotoCoreError) as exc:
-                raise read_unavailable(exc) from exc
-            for item in cast(list[Item], answer.get("Items", [])):
-                read += 1
+        read: list[Item] = []
+        more = lambda: min(page_size, max_items - len(read))  # noqa: E731 - the next Query's Limit
+        for page in self.pages(index, partition, before=before, limit=more):
+            for item in page:
+                read.append(item)
                 yield item
-            start = cast(dict[str, Any] | None, answer.get("LastEvaluatedKey"))
-            if not start:
+            if len(read) >= max_items:
                 return
 
-    def _newest_first(
+    def newest_first[T](
         self,
         index: Index,
         partition: str,
@@ -172,122 +103,79 @@ class MessageReader:
         since: datetime | None,
         limit: int,
         before: str | None,
-        time_of: Callable[[Item], str],
-    ) -> tuple[list[Item], str | None]:
+        decode: Callable[[Item], T],
+        time_of: Callable[[T], str],
+    ) -> Page[T]:
+        """One page of a listing: at most ``limit`` records at or after ``since``, strictly before
+        ``before``, and the cursor to go on when there is more (module docstring)."""
         floor = _second_prefix(since) if since is not None else None
-        names = {"#pk": f"{index}pk"}
-        values: dict[str, Any] = {":pk": {"S": partition}}
-        condition = "#pk = :pk"
-        if floor is not None and before is not None:
-            if floor > before:
-                return [], None
-            condition += " AND #sk BETWEEN :floor AND :before"
-            values |= {":floor": {"S": floor}, ":before": {"S": before}}
-        elif floor is not None:
-            condition += " AND #sk >= :floor"
-            values[":floor"] = {"S": floor}
-        elif before is not None:
-            condition += " AND #sk < :before"
-            values[":before"] = {"S": before}
-        if floor is not None or before is not None:
-            names["#sk"] = f"{index}sk"  # DynamoDB refuses a name the expression does not use
-
-        kept: list[Item] = []
+        if floor is not None and before is not None and floor > before:
+            return Page([], None)
+        extra = 1 if floor is not None and before is not None else 0  # BETWEEN reads the cursor's own item
+        kept: list[T] = []
+        keys: list[str] = []
         size = 0
-        start: dict[str, Any] | None = None
-        while True:
-            request: dict[str, Any] = {
-                "TableName": self.table_name,
-                "IndexName": index,
-                "KeyConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-                "ScanIndexForward": False,
-                "Limit": limit + 1 - len(kept) + (1 if before is not None and floor is not None else 0),
-            }
-            if start is not None:
-                request["ExclusiveStartKey"] = start
-            try:
-                answer = self._client.query(**request)
-            except (ClientError, BotoCoreError) as exc:
-                raise read_unavailable(exc) from exc
-            for item in cast(list[Item], answer.get("Items", [])):
-                if before is not None and _s(item, f"{index}sk") == before:
-                    continue  # BETWEEN is inclusive; the cursor's own item was on the last page
-                if since is not None and not _at_or_after(time_of(item), since):
+        for page in self.pages(
+            index, partition, floor=floor, before=before, limit=lambda: limit + 1 - len(kept) + extra
+        ):
+            for item in page:
+                record = decode(item)
+                if since is not None and not _at_or_after(time_of(record), since):
                     continue
                 size += _size(item)
                 if kept and size > MAX_PAGE_BYTES:
-                    return kept, _s(kept[-1], f"{index}sk")  # a shorter page, and a cursor to go on
-                kept.append(item)
+                    return Page(kept, keys[-1])  # a shorter page, and a cursor to go on
+                kept.append(record)
+                keys.append(sort_key_of(item, index))
             if len(kept) > limit:
-                return kept[:limit], _s(kept[limit - 1], f"{index}sk")
-            start = cast(dict[str, Any] | None, answer.get("LastEvaluatedKey"))
+                return Page(kept[:limit], keys[limit - 1])
+        return Page(kept, None)
+
+    def pages(
+        self,
+        index: Index,
+        partition: str,
+        *,
+        before: str | None,
+        limit: Callable[[], int],
+        floor: str | None = None,
+    ) -> Iterator[list[Item]]:
+        """The one page iterator: Query pages of one index partition, newest first, strictly before
+        ``before`` and from ``floor`` on; ``limit()`` says how many items the next Query may read."""
+        names = {"#pk": f"{index}pk"}
+        values: dict[str, object] = {":pk": partition}
+        condition = "#pk = :pk"
+        if floor is not None and before is not None:
+            condition += " AND #sk BETWEEN :floor AND :before"
+            values |= {":floor": floor, ":before": before}
+        elif floor is not None:
+            condition += " AND #sk >= :floor"
+            values[":floor"] = floor
+        elif before is not None:
+            condition += " AND #sk < :before"
+            values[":before"] = before
+        if floor is not None or before is not None:
+            names["#sk"] = f"{index}sk"  # DynamoDB refuses a name the expression does not use
+        start: dict[str, Any] | None = None
+        while True:
+            request: dict[str, Any] = {
+                "IndexName": index,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_values(values),
+                "ScanIndexForward": False,
+                "Limit": limit(),
+            }
+            if start is not None:
+                request["ExclusiveStartKey"] = start
+            items, start = self._table.query(request)
+            if (
+                floor is not None and before is not None
+            ):  # BETWEEN is inclusive: the cursor's own item was on the last page
+                items = [item for item in items if sort_key_of(item, index) != before]
+            yield items
             if not start:
-                return kept, None
-
-
-def message_from_item(item: Item) -> NormalizedMessage:
-    """The stored item as the normalized message it was written from (``store._message_item``)."""
-    attachments = tuple(
-        Attachment(type=_s(entry.get("M", {}), "type"), url=_s(entry.get("M", {}), "url"))
-        for entry in item.get("attachments", {}).get("L", [])
-    )
-    source = _s(item, "source")
-    return NormalizedMessage(
-        messageId=_s(item, "messageId"),
-        senderId=_s(item, "senderId"),
-        username=item_text(item, "username"),
-        text=item_text(item, "text"),
-        attachments=attachments,
-        timestamp=_s(item, "timestamp"),
-        source=cast(Source, source) if source in get_args(Source) else "webhook",
-        format=_s(item, "format"),
-        receivedAt=_s(item, "receivedAt"),
-        direction="outbound" if _s(item, "direction") == "outbound" else "inbound",
-        status=cast(
-            ReplyStatus | None,
-            reply_status_seen(item_text(item, "status"), _s(item, "receivedAt"), datetime.now(UTC)),
-        ),
-        error=item_text(item, "error"),
-        claimedTimestamp=item_text(item, "claimedTimestamp"),
-        reactions=reactions_of(item),
-    )
-
-
-def reactions_of(item: Item) -> tuple[Reaction, ...]:
-    """The reactions kept on a message item (``store.keep_reaction``), oldest first; removals left out."""
-    found = []
-    for name, value in item.items():
-        fields = value.get("M") if name.startswith(REACTION_PREFIX) and isinstance(value, dict) else None
-        if not isinstance(fields, dict) or item_text(fields, "action") != "react":
-            continue
-        found.append(
-            Reaction(
-                messageId=_s(item, "messageId"),
-                senderId=name.removeprefix(REACTION_PREFIX),
-                action="react",
-                reaction=item_text(fields, "reaction"),
-                emoji=item_text(fields, "emoji"),
-                timestamp=_s(fields, "at"),
-            )
-        )
-    return tuple(sorted(found, key=lambda r: r.timestamp))
-
-
-def kept_body_from_item(item: Item) -> KeptBody:
-    body = item.get("body", {})
-    raw = body["S"].encode("utf-8", "surrogatepass") if "S" in body else bytes(body.get("B", b""))
-    return KeptBody(
-        id=_s(item, "pk").removeprefix("RAW#"),
-        receivedAt=_s(item, "receivedAt"),
-        reason=_s(item, "reason"),
-        mediaType=_s(item, "mediaType"),
-        size=int(item.get("size", {}).get("N", len(raw))),
-        truncated=bool(item.get("truncated", {}).get("BOOL", False)),
-        raw=raw,
-        requestId=item_text(item, "requestId"),
-    )
+                return
 
 
 def _size(value: object) -> int:
@@ -299,10 +187,6 @@ def _size(value: object) -> int:
     if isinstance(value, list):
         return sum(_size(inner) for inner in value)
     return 8
-
-
-def _s(item: Item, name: str) -> str:
-    return str(item.get(name, {}).get("S", ""))
 
 
 def _second_prefix(moment: datetime) -> str:

@@ -1,0 +1,111 @@
+r"""Conversation rows kept by the write path (one per sender, see :mod:`inbox.operator.conversations`).
+
+The transaction that *stores* a message also writes its conversation once: ``ADD``\ s one to
+``messageCount`` — so the count is exact, a duplicate never counts and nothing is ever recounted —
+and, when the message is newer than the row's last one (``lastMessageMs``, ties broken by id; the
+usual case), sets the ``last*`` fields, the listing position and, for an inbound message, the reply
+window (``lastInboundMs``/``lastInboundAt``). When only that condition fails (an older message
+arriving late) the transaction runs again with the count and the window (if the message is newer
+than the window), then with the count alone. So a stored message is always counted, shown when it
+is the newest, and a stored customer message always has its window. :func:`touch` moves the row
+after a reply Chatrace accepted (its status and ``lastAnsweredMs``).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+from inbox.errors import StoreUnavailable
+from inbox.storage.dynamodb import CONDITION_FAILED, Table
+from inbox.storage.items import (
+    ConversationWrite,
+    Update,
+    conversation_count,
+    conversation_summary,
+    message_epoch_ms,
+)
+from inbox.storage.table import Item, conversation_key
+
+if TYPE_CHECKING:
+    from inbox.models import NormalizedMessage
+
+MAX_ATTEMPTS = 8
+_INBOUND_MODES: tuple[ConversationWrite, ...] = ("newest", "window", "count")
+_OUTBOUND_MODES: tuple[ConversationWrite, ...] = ("newest", "count")
+
+
+def jitter(attempt: int, base: float = 0.01) -> None:
+    """Sleep a random moment before ``attempt`` (none before the first): optimistic retries spread out."""
+    if attempt:
+        time.sleep(random.uniform(0, base * 2**attempt))  # noqa: S311 - jitter, not a secret
+
+
+def put_new(table: Table, item: Item) -> dict[str, Any]:
+    """Transaction action: put ``item`` only if its key is free."""
+    return {"Put": {"TableName": table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def transact_counted(
+    table: Table, actions: list[dict[str, Any]], message: NormalizedMessage
+) -> list[str] | None:
+    """``actions`` (which store ``message``) plus its conversation's one write; the cancellation
+    reasons of ``actions`` alone, as ``Table.transact``.
+
+    The conversation's write is tried as the newest message first; when only its condition failed
+    the message is older than what the row shows, and the same actions run again with the count and
+    the window (an inbound message newer than the window), then the count alone.
+    """
+    modes = _INBOUND_MODES if message.direction == "inbound" else _OUTBOUND_MODES
+    reasons: list[str] | None = None
+    for mode in modes:
+        reasons = table.transact([*actions, _count(table, message, mode)])
+        older = reasons is not None and reasons[-1] == CONDITION_FAILED
+        if not (older and all(reason == "None" for reason in (reasons or [])[:-1])):
+            break
+    return None if reasons is None else reasons[:-1]
+
+
+def put_counted(table: Table, item: Item, message: NormalizedMessage) -> bool:
+    """Store a message by id alone, counted in its conversation in the same transaction."""
+    for attempt in range(MAX_ATTEMPTS):
+        jitter(attempt)
+        reasons = transact_counted(table, [put_new(table, item)], message)
+        if reasons is None:
+            return True
+        if reasons[0] == CONDITION_FAILED:
+            return False
+    raise StoreUnavailable(
+        f"the conversation kept changing under {MAX_ATTEMPTS} attempts", code="ConversationContention"
+    )
+
+
+def _count(table: Table, message: NormalizedMessage, mode: ConversationWrite) -> dict[str, Any]:
+    ms = message_epoch_ms(message.timestamp, message.receivedAt)
+    update = conversation_count(message, ms, mode)
+    return {"Update": update.request(table.name, conversation_key(message.senderId))}
+
+
+def touch(table: Table, message: NormalizedMessage, *, answered: bool = False) -> None:
+    """After a reply's outcome is known (``answered``: Chatrace accepted it): move the ``last*`` fields
+    (its status) forward if this message is still the newest, and raise the answered mark. A stored
+    message's own transaction already wrote the rest. Best effort: logged, never raised."""
+    ms = message_epoch_ms(message.timestamp, message.receivedAt)
+    if ms is None:
+        return
+    mark = "lastAnswered" if answered and message.direction == "outbound" else None
+    summary, only_mark = conversation_summary(message, ms, mark=mark)
+    if _best_effort(table, message.senderId, summary) or only_mark is None:
+        return
+    _best_effort(table, message.senderId, only_mark)
+
+
+def _best_effort(table: Table, sender_id: str, update: Update) -> bool:
+    from inbox.observability import logger  # not at import: tests import the store before Powertools' env
+
+    try:
+        return table.update(conversation_key(sender_id), update) is not None
+    except StoreUnavailable as exc:
+        logger.warning("conversation summary not updated", extra={"code": exc.code})
+        return False
