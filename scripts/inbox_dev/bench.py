@@ -7,7 +7,8 @@
 (c) warm request: the webhook handler in-process against moto vs. a bare handler that only does
     the same write against the same moto;
 (d) the dev server under load; (e) cost per million messages (:mod:`inbox_dev.bench_cost`);
-(f) the web inbox: its page weight, and Chromium showing 500 conversations (inbox_dev.bench_web).
+(f) the web inbox: its page weight, and Chromium showing 500 conversations (inbox_dev.bench_web);
+(g) the table's item codec: boto3's serializer vs hand-written (:mod:`inbox_dev.bench_codec`).
 """
 
 from __future__ import annotations
@@ -382,7 +383,7 @@ def _target(relation: str, value: float, ok: bool) -> str:
     return f"target {relation} {value}  {_verdict(ok)}"
 
 
-SECTIONS = "abcdef"
+SECTIONS = "abcdefg"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
         from inbox_dev import bench_web  # the browser part imports Playwright: only when it runs
 
         bench_web.report()
+    if "g" in sections:
+        from inbox_dev import bench_codec
+
+        bench_codec.report()
     return 0
 
 
