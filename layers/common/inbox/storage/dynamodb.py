@@ -39,13 +39,13 @@ def dynamodb_client() -> DynamoDBClient:
     return cast("DynamoDBClient", aws_client("dynamodb"))
 
 
-class ConditionFailed(Exception):
+class _ConditionFailed(Exception):
     """A conditional single write whose condition did not hold (internal: callers get False)."""
 
 
 @contextmanager
 def aws_errors(action: str = "write", *, refuse_invalid: bool = False) -> Iterator[None]:
-    """The one mapping: ClientError / BotoCoreError → ConditionFailed, RefusedMessage or StoreUnavailable."""
+    """The one mapping: ClientError / BotoCoreError → _ConditionFailed, RefusedMessage or StoreUnavailable."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -53,7 +53,7 @@ def aws_errors(action: str = "write", *, refuse_invalid: bool = False) -> Iterat
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
         if code == "ConditionalCheckFailedException":
-            raise ConditionFailed(code) from exc
+            raise _ConditionFailed(code) from exc
         if refuse_invalid and code == "ValidationException":  # an item out of DynamoDB's limits
             raise RefusedMessage(f"DynamoDB refused the message ({code})") from exc
         raise StoreUnavailable(f"DynamoDB refused the {action} ({code})", code=code) from exc
@@ -116,7 +116,7 @@ class Table:
         try:
             with aws_errors():
                 self.client.put_item(**request)
-        except ConditionFailed:
+        except _ConditionFailed:
             return False
         return True
 
@@ -126,7 +126,7 @@ class Table:
         try:
             with aws_errors():
                 answer = self.client.update_item(**request)
-        except ConditionFailed:
+        except _ConditionFailed:
             return None
         return cast(Item, answer.get("Attributes", {}))
 
