@@ -61,7 +61,7 @@ class Reply:
         self.status: int = result["statusCode"]
         self.headers: dict[str, str] = result.get("headers") or {}
         self.text: str = result.get("body") or ""
-        as_json = self.headers.get("Content-Type", "").startswith("application/json")
+        as_json = self.headers.get("Content-Type", "application/json").startswith("application/json")
         self.body: Any = json.loads(self.text) if self.text and as_json else None
 
     def __repr__(self) -> str:
