@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from inbox.http import Answer
 from inbox.models import NormalizedMessage
 from inbox.paging import decode_cursor, encode_cursor
-from inbox.storage.items import conversation_from_item, message_from_item
+from inbox.storage.conversation_rows import conversation_from_item
+from inbox.storage.items import message_from_item
 from inbox.storage.readers import MessageReader, Page
 from inbox.storage.records import Conversation
 from inbox.storage.table import CONVERSATIONS_PARTITION, NEWEST, conversation_key, message_key

@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import random
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from inbox.errors import StoreUnavailable
 from inbox.storage.dynamodb import CONDITION_FAILED, Table
-from inbox.storage.items import (
-    ConversationWrite,
-    Update,
-    conversation_count,
-    conversation_summary,
-    message_epoch_ms,
+from inbox.storage.items import Update, from_item, message_epoch_ms, number_of, text_of
+from inbox.storage.records import Conversation
+from inbox.storage.table import (
+    CONVERSATIONS_PARTITION,
+    Item,
+    conversation_key,
+    conversation_sender,
+    conversation_sort_key,
 )
-from inbox.storage.table import Item, conversation_key
 
 if TYPE_CHECKING:
     from inbox.models import NormalizedMessage
 
 MAX_ATTEMPTS = 8
+ConversationWrite = Literal["newest", "window", "count"]
+"""How a stored message writes its conversation (module docstring)."""
 _INBOUND_MODES: tuple[ConversationWrite, ...] = ("newest", "window", "count")
 _OUTBOUND_MODES: tuple[ConversationWrite, ...] = ("newest", "count")
 
@@ -109,3 +113,137 @@ def _best_effort(table: Table, sender_id: str, update: Update) -> bool:
     except StoreUnavailable as exc:
         logger.warning("conversation summary not updated", extra={"code": exc.code})
         return False
+
+
+# ------------------------------------------------------------------------------ the row's codec
+
+
+def conversation_count(message: NormalizedMessage, ms: int | None, mode: ConversationWrite) -> Update:
+    """One more message in the sender's conversation (created on the first).
+
+    ``newest``: also this message as the conversation's last one (and its listing position), and
+    for an inbound message the reply window, on condition it is newer than the last one (ties
+    broken by id). ``window``: the count and the reply window, on condition the message is newer
+    than the window. ``count``: the count alone.
+    """
+    sender = message.senderId
+    inbound = message.direction == "inbound"
+    values: dict[str, object] = {
+        ":one": 1,
+        ":kind": "conversation",
+        ":sender": sender,
+        ":part": CONVERSATIONS_PARTITION,
+        ":sk": conversation_sort_key(ms or 0, sender),
+    }
+    names = {"#kind": "kind"}
+    sets = ["#kind = :kind", "senderId = :sender", "gsi2pk = :part"]
+    condition = None
+    if mode == "newest" and ms is not None:
+        values |= {
+            ":ms": ms,
+            ":at": message.timestamp,
+            ":id": message.messageId,
+            ":dir": message.direction,
+            ":text": message.text,
+            ":count": len(message.attachments),
+            ":status": message.status,
+        }
+        names |= {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
+        sets += [
+            "gsi2sk = :sk",
+            "lastMessageMs = :ms",
+            "lastMessageAt = :at",
+            "lastMessageId = :id",
+            "#dir = :dir",
+            "#text = :text",
+            "lastAttachmentCount = :count",
+            "#status = :status",
+        ]
+        condition = (
+            "(attribute_not_exists(lastMessageMs) OR lastMessageMs < :ms"
+            " OR (lastMessageMs = :ms AND lastMessageId <= :id))"
+        )
+        if inbound:
+            sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
+            condition += " AND (attribute_not_exists(lastInboundMs) OR lastInboundMs <= :ms)"
+            if message.username is not None:
+                sets.append("username = :username")
+                values[":username"] = message.username
+    else:
+        sets.append("gsi2sk = if_not_exists(gsi2sk, :sk)")
+        if mode == "window" and ms is not None:
+            values |= {":ms": ms, ":at": message.timestamp}
+            sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
+            condition = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
+    return Update("SET " + ", ".join(sets) + " ADD messageCount :one", values, condition, names)
+
+
+def conversation_summary(
+    message: NormalizedMessage, ms: int, *, mark: str | None
+) -> tuple[Update, Update | None]:
+    """Move the ``last*`` fields to ``message`` if it is newer than the one they describe (ties by
+    id); with ``mark`` (``lastAnswered``) raise it too. The second update raises ``mark`` alone, for
+    when the message is not the newest."""
+    values: dict[str, object] = {
+        ":ms": ms,
+        ":at": message.timestamp,
+        ":id": message.messageId,
+        ":dir": message.direction,
+        ":sk": conversation_sort_key(ms, message.senderId),
+        ":text": message.text,
+        ":count": len(message.attachments),
+        ":status": message.status,
+    }
+    sets = [
+        "lastMessageMs = :ms",
+        "lastMessageAt = :at",
+        "lastMessageId = :id",
+        "#dir = :dir",
+        "gsi2sk = :sk",
+        "#text = :text",
+        "lastAttachmentCount = :count",
+        "#status = :status",
+    ]
+    if message.username is not None and message.direction == "inbound":
+        sets.append("username = :username")
+        values[":username"] = message.username
+    if mark is not None:
+        sets += [f"{mark}Ms = :ms", f"{mark}At = :at"]
+    newer = (
+        "attribute_exists(pk) AND (attribute_not_exists(lastMessageMs) OR lastMessageMs < :ms"
+        " OR (lastMessageMs = :ms AND lastMessageId <= :id))"
+    )
+    names = {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
+    summary = Update("SET " + ", ".join(sets), values, newer, names)
+    if mark is None:
+        return summary, None
+    only_mark = Update(
+        f"SET {mark}Ms = :ms, {mark}At = :at",
+        {":ms": ms, ":at": message.timestamp},
+        f"attribute_exists(pk) AND (attribute_not_exists({mark}Ms) OR {mark}Ms < :ms)",
+    )
+    return summary, only_mark
+
+
+def conversation_from_item(item: Mapping[str, Any]) -> Conversation:
+    fields = from_item(item)
+
+    def text(name: str) -> str | None:
+        return text_of(fields, name)
+
+    def number(name: str) -> int | None:
+        return number_of(fields, name)
+
+    return Conversation(
+        senderId=text("senderId") or conversation_sender(item),
+        username=text("username"),
+        messageCount=number("messageCount") or 0,
+        lastMessageId=text("lastMessageId"),
+        lastMessageAt=text("lastMessageAt"),
+        lastText=text("lastText"),
+        lastDirection=text("lastDirection"),
+        lastStatus=text("lastStatus"),
+        lastAttachmentCount=number("lastAttachmentCount") or 0,
+        lastInboundMs=number("lastInboundMs"),
+        lastAnsweredMs=number("lastAnsweredMs"),
+    )
