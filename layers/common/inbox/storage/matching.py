@@ -2,14 +2,14 @@
 (the cost of each write, and what a crash between two of them leaves, is argued in
 docs/performance.md (e)):
 
-1. The usual case — no record of this content in its hour — is two writes. One conditional PutItem
-   *claims* the content: the hour's fingerprint item, created with ``attribute_not_exists``. Then
-   one TransactWriteItems stores the message (``attribute_not_exists``) with its conversation's
-   count (:mod:`inbox.storage.conversation_rows`): the only transaction, because a count is exact
-   only if it moves with the message. A redelivery fails the claim, reads it (step 2), finds its
-   own id and answers ``duplicate`` (after storing the message if the claim's writer died before
-   doing so). Near the turn of an hour the ±90 s window spans two items: the claim, the
-   neighbouring hour's check and the message are then one transaction.
+1. The usual case — no record of this content in its hour — is one TransactWriteItems: the message
+   (``attribute_not_exists``), the hour's fingerprint item (``attribute_not_exists``; near the turn
+   of an hour also a check that the neighbouring hour has none) and its conversation's count
+   (:mod:`inbox.storage.conversation_rows`). One transaction, because a fingerprint that could
+   exist without its message (a writer dying between two writes) would make the other source's copy
+   either wait for it or guess, and a count is exact only if it moves with the message. A
+   redelivery fails the transaction, reads the window (step 2), finds its own id and answers
+   ``duplicate``.
 2. When a fingerprint item is already there, the store reads the window's items (consistent
    reads) and decides: this id already accounted for → ``duplicate``; an unpaired record of the
    other kind (derived ↔ real) within ±90 s → pair with it (mark it, and put the real id on a
@@ -17,10 +17,7 @@ docs/performance.md (e)):
    append its entry. Every such write is one transaction conditioned on the version (``ver``) of
    *each* item it read, so a concurrent writer that changed any of them makes it fail and the
    store re-reads and decides again (optimistic concurrency; DynamoDB serializes the
-   transactions). The first writer wins and keeps its ``source``. A claim whose message is not
-   there (yet) is waited for (:data:`IN_FLIGHT_WAITS`, its writer is between its two writes); if
-   it still is not, its writer died: this message is stored instead and the claim marked as paired
-   with it, so a late retry of the dead one stays a duplicate.
+   transactions). The first writer wins and keeps its ``source``.
 
 The fingerprint rules themselves (what counts as the same content, which records pair) are pure
 and live in :mod:`inbox.storage.fingerprints`.
@@ -28,7 +25,6 @@ and live in :mod:`inbox.storage.fingerprints`.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,9 +40,6 @@ if TYPE_CHECKING:
     from inbox.models import NormalizedMessage
 
 WriteOutcome = Literal["stored", "duplicate"]
-IN_FLIGHT_WAITS = (0.05, 0.1, 0.2, 0.4)
-"""Seconds a partner waits for a claimed record's message (its writer is between its two writes)
-before taking the claim over; an alive writer finishes in one DynamoDB round trip."""
 Buckets = dict[str, tuple[int | None, list[Entry]]]
 
 
@@ -63,14 +56,6 @@ def write_matched(
     table: Table, message: NormalizedMessage, item: Item, fingerprint: Fingerprint
 ) -> WriteResult:
     """Step 1 of the module docstring, and step 2 when a fingerprint item is already there."""
-    if fingerprint.window == (fingerprint.bucket,):
-        # The usual case: claim the content's hour with one conditional put, then store.
-        claim = _fingerprint_item(fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None)
-        if table.put(claim, if_new=True):
-            stored = put_counted(table, item, message)
-            return WriteResult("stored") if stored else duplicate_by_id(message)
-        return _write_contended(table, message, item, fingerprint)
-    # Near the turn of an hour the claim spans two items: one transaction checks both.
     actions = [
         put_new(table, item),
         _put_fingerprint(table, fingerprint, fingerprint.bucket, [fingerprint.entry()], version=None),
@@ -97,35 +82,22 @@ def _write_contended(
 ) -> WriteResult:
     """Step 2: read the window, decide, write conditioned on what was read."""
     vanished: set[str] = set()
-    taken_over: Entry | None = None
-    waits = list(IN_FLIGHT_WAITS)
-    attempt = 0
-    while attempt < MAX_ATTEMPTS:
+    for attempt in range(MAX_ATTEMPTS):
         jitter(attempt)
-        attempt += 1
         buckets = {b: _read_bucket(table, fingerprint.key, b) for b in fingerprint.window}
         entries = [entry for _, bucket_entries in buckets.values() for entry in bucket_entries]
         seen = sighting(entries, message.messageId)
         if seen is not None:
             on_id = seen.message_id == message.messageId
-            # Its own claim, with no message: left by an attempt that died before storing.
-            unpaired = on_id and seen.matched_by is None
-            if unpaired and not _exists(table, message.messageId) and put_counted(table, item, message):
-                return WriteResult("stored")
             return WriteResult("duplicate", seen.message_id, "id" if on_id else "content")
         found = partner(entries, fingerprint, exclude=frozenset(vanished))
         if found is not None:
             result = _pair(table, message, fingerprint, found, buckets)
             if result == "vanished":
-                if waits:  # its writer may be between its claim and its message: give it time
-                    time.sleep(waits.pop(0))
-                    attempt -= 1
-                    continue
                 vanished.add(found.message_id)
-                taken_over = taken_over or found
                 continue
         else:
-            result = _append(table, message, item, fingerprint, buckets, taken_over=taken_over)
+            result = _append(table, message, item, fingerprint, buckets)
         if result == "stored":
             return WriteResult("stored")
         if result == "duplicate":
@@ -135,10 +107,6 @@ def _write_contended(
     raise StoreUnavailable(
         f"the content index kept changing under {MAX_ATTEMPTS} attempts", code="FingerprintContention"
     )
-
-
-def _exists(table: Table, message_id: str) -> bool:
-    return table.get(message_key(message_id), consistent=True, projection="pk") is not None
 
 
 def _pair(
@@ -185,19 +153,11 @@ def _append(
     item: Item,
     fingerprint: Fingerprint,
     buckets: Buckets,
-    *,
-    taken_over: Entry | None = None,
 ) -> str:
-    """Store the message and add it to its hour's entries, if no item of the window changed.
-
-    ``taken_over``: a claim of the other kind whose message never came (its writer died between
-    its two writes); it is marked as paired with this message, so a retry of it stays a duplicate.
-    """
+    """Store the message and add it to its hour's entries, if no item of the window changed."""
     version, entries = buckets[fingerprint.bucket]
     if len(entries) >= MAX_ENTRIES:
         return "stored" if put_counted(table, item, message) else "exists"
-    if taken_over is not None:
-        entries = [e.paired(fingerprint.message_id) if e == taken_over else e for e in entries]
     others = [
         _check_version(table, fingerprint.key, b, buckets[b][0])
         for b in fingerprint.window
