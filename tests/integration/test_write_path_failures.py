@@ -17,7 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from inbox.models import NormalizedMessage
 from inbox.storage.store import MessageStore
 from inbox.storage.table import conversation_key
 
@@ -85,7 +84,12 @@ def test_a_copy_from_the_other_source_during_a_slow_write_is_stored_once(
     slow = _store(table_name)
     derived = webhook_message(chatrace_body("hello", T0))
     writing = threading.Event()
-    _second_write(slow, monkeypatch, lambda: (writing.set(), time.sleep(0.3)) and None)
+
+    def slowly() -> None:
+        writing.set()
+        time.sleep(0.3)
+
+    _second_write(slow, monkeypatch, slowly)
     outcome: list[str] = []
     writer = threading.Thread(target=lambda: outcome.append(slow.put_message(derived)))
     writer.start()
