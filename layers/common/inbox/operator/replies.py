@@ -66,7 +66,7 @@ from inbox.settings import (
     DEFAULT_REPLY_CHANNEL,
     Settings,
 )
-from inbox.storage.store import MessageStore
+from inbox.storage.protocol import Store
 from inbox.storage.table import REPLY_ID_PREFIX, sort_stamp
 from inbox.validation import validated
 
@@ -89,7 +89,7 @@ def reply(
     body: Mapping[str, object],
     headers: Mapping[str, str],
     *,
-    store: MessageStore,
+    store: Store,
     reader: ConversationReader,
     settings: Settings,
     allowed: AllowedHosts,
@@ -233,7 +233,7 @@ class PendingOutcomes:
         return len(self._waiting)
 
     def record(
-        self, store: MessageStore, message: NormalizedMessage, status: ReplyStatus, error: str | None
+        self, store: Store, message: NormalizedMessage, status: ReplyStatus, error: str | None
     ) -> NormalizedMessage:
         """The reply with its outcome; stored now, or kept to be stored later (one ERROR line)."""
         done = dataclasses.replace(message, status=status, error=error)
@@ -247,7 +247,7 @@ class PendingOutcomes:
             )
         return done
 
-    def complete(self, store: MessageStore) -> None:
+    def complete(self, store: Store) -> None:
         for message_id, (message, status, error) in list(self._waiting.items()):
             try:
                 store.record_reply_outcome(dataclasses.replace(message, status=status, error=error))
@@ -265,7 +265,7 @@ def _reply_id(sender_id: str, key: str | None) -> str:
 
 
 def _reclaim(
-    message_id: str, text: str, *, store: MessageStore, reader: ConversationReader, now: datetime
+    message_id: str, text: str, *, store: Store, reader: ConversationReader, now: datetime
 ) -> NormalizedMessage | Answer:
     """A reply with this key exists: answer it again, or take a ``failed`` one back to ``sending``."""
     existing = reader.message(message_id)

@@ -48,7 +48,7 @@ from inbox.settings import (
     poll_interval,
     polling_enabled,
 )
-from inbox.storage.store import MessageStore
+from inbox.storage.protocol import Store
 
 ROUND_MIN_SECONDS = 15.0
 """No round starts with less of the invocation left (a round ends early, cursor kept, if it runs short)."""
@@ -148,7 +148,7 @@ def _default_client(config: PollerConfig) -> InboxClient:
 def run_invocation(
     *,
     env: FunctionEnvironment,
-    store: MessageStore,
+    store: Store,
     state: PollerState,
     clock: Clock,
     owner: str,

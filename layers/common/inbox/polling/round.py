@@ -46,7 +46,7 @@ from inbox.polling.inbox_client import (
 )
 from inbox.polling.state import Backlog
 from inbox.storage.fingerprints import TTL_DAYS
-from inbox.storage.store import MessageStore
+from inbox.storage.protocol import Store
 
 OVERLAP_MS = 120_000
 """Each round re-reads conversations changed in the two minutes before the cursor."""
@@ -139,7 +139,7 @@ class Poller:
     def __init__(
         self,
         client: InboxClient,
-        store: MessageStore,
+        store: Store,
         *,
         clock: Clock,
         usernames: UsernameCache | None = None,

@@ -36,7 +36,7 @@ from inbox.settings import (
     load_settings,
     read_field_map,
 )
-from inbox.storage.store import MessageStore
+from inbox.storage.protocol import Store
 from inbox.webhook import auth as webhook_auth
 from inbox.webhook import delivery
 
@@ -57,7 +57,7 @@ class WebhookRequest:
 
 
 def receive_delivery(
-    request: WebhookRequest, *, store: MessageStore, env: FunctionEnvironment, now: datetime
+    request: WebhookRequest, *, store: Store, env: FunctionEnvironment, now: datetime
 ) -> Answer:
     raw = b""
     media_type = delivery.media_type_of(request.headers.get("content-type"))
@@ -104,7 +104,7 @@ def _store_delivery(
     auth: webhook_auth.AuthMethod,
     settings: Settings,
     *,
-    store: MessageStore,
+    store: Store,
     env: FunctionEnvironment,
     now: datetime,
     request: WebhookRequest,
@@ -169,7 +169,7 @@ def _store_delivery(
 
 
 def store_messages(
-    messages: Sequence[NormalizedMessage], store: MessageStore, **log_fields: object
+    messages: Sequence[NormalizedMessage], store: Store, **log_fields: object
 ) -> tuple[str, list[dict[str, Any]]]:
     """Store each message through the one write path; the overall status and each message's answer.
 
@@ -181,7 +181,7 @@ def store_messages(
     return _overall_status([item["status"] for item in answered]), answered
 
 
-def store_reactions(reactions: Sequence[Reaction], store: MessageStore) -> list[dict[str, Any]]:
+def store_reactions(reactions: Sequence[Reaction], store: Store) -> list[dict[str, Any]]:
     """Keep each reaction on its message (``store.keep_reaction``); each one's answer with its outcome.
 
     Shared by the webhook and the replay: a reaction to a message not (yet) stored is answered
@@ -198,9 +198,7 @@ def store_reactions(reactions: Sequence[Reaction], store: MessageStore) -> list[
     return answered
 
 
-def _store_message(
-    message: NormalizedMessage, store: MessageStore, log_fields: dict[str, object]
-) -> dict[str, Any]:
+def _store_message(message: NormalizedMessage, store: Store, log_fields: dict[str, object]) -> dict[str, Any]:
     try:
         outcome = store.put_message(message)
     except RefusedMessage as refusal:
@@ -251,7 +249,7 @@ def _reject(
     raw: bytes,
     media_type: str,
     *,
-    store: MessageStore,
+    store: Store,
     env: FunctionEnvironment,
     now: datetime,
     request: WebhookRequest,
