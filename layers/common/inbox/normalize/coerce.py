@@ -50,20 +50,10 @@ def as_id(value: object) -> str | None:
     """An id as a string: ints keep every digit, ``12.0`` → ``"12"``; bools, ``""`` and junk → None.
 
     Its length is the store's to judge (``store.MAX_ID_BYTES``, in UTF-8 bytes): an over-long id
-    refuses its message there, with a reason, instead of silently becoming "no id" here.
+    refuses its message there, with a reason, instead of silently becoming "no id" here. Read as
+    text is read: an id is a string to us whatever JSON type the template gave it.
     """
-    if type(value) is list and len(value) == 1:
-        value = value[0]
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or (text[0] == "{" and is_placeholder(text)):
-            return None
-        return text if text.isascii() else clean(text)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return _number_str(value)
-    return None
+    return as_text(value)
 
 
 def as_text(value: object) -> str | None:

@@ -11,6 +11,8 @@ written, so only the item's own ``timestamp`` is used. Meta bodies carry no user
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inbox.models import NormalizedMessage, Reaction
 from inbox.normalize.coerce import any_flag, as_id, as_lower, as_text
 from inbox.normalize.context import Context, make_message
@@ -83,14 +85,20 @@ def reactions(body: object, ctx: Context) -> list[Reaction]:
     """Every reaction in a Meta envelope (none for any other body)."""
     if not isinstance(body, dict) or not isinstance(body.get("entry"), list):
         return []
-    found = []
-    for entry in body["entry"]:
-        if isinstance(entry, dict):
-            for item in _items(entry):
-                reaction = reaction_from_item(item, ctx)
-                if reaction is not None:
-                    found.append(reaction)
-    return found
+    return _read_items(body["entry"], reaction_from_item, ctx)
+
+
+def _read_items[T](
+    entries: list[object], read: Callable[[object, Context], T | None], ctx: Context
+) -> list[T]:
+    """What ``read`` finds in every messaging item of every entry, in order."""
+    return [
+        found
+        for entry in entries
+        if isinstance(entry, dict)
+        for item in _items(entry)
+        if (found := read(item, ctx)) is not None
+    ]
 
 
 def _items(entry: dict[object, object]) -> list[object]:
@@ -116,11 +124,4 @@ def adapt(body: object, ctx: Context) -> list[NormalizedMessage] | None:
     entries = body.get("entry")
     if not isinstance(entries, list) or not _is_envelope(body, entries):
         return None
-    messages = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            for item in _items(entry):
-                message = message_from_item(item, ctx)
-                if message is not None:
-                    messages.append(message)
-    return messages
+    return _read_items(entries, message_from_item, ctx)
