@@ -16,6 +16,7 @@ writes a DynamoDB expression itself.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -122,7 +123,6 @@ class MessageStore:
         """Keep a body no adapter could read, so an operator can see it; returns its id.
 
         Keyed by the bytes' sha256, so a sender retrying the same broken body keeps one copy."""
-        import hashlib
 
         raw_id = hashlib.sha256(raw).hexdigest()
         item = raw_item(
