@@ -479,7 +479,7 @@ def report_cost(deliveries: int) -> None:
     )
     before = bench_cost.BEFORE
     before_costs = bench_cost.cost_per_million(before)
-    print("    per message                            before (2d9b0da)     now")
+    print("    per message                            before (1f0fb24)     now")
     units = f"{before.write_units:8.2f}  {figures.write_units:10.2f}"
     print(f"    DynamoDB write units                   {units}")
     items = sorted(
@@ -492,7 +492,7 @@ def report_cost(deliveries: int) -> None:
     print(f"    DynamoDB read units                    {before.read_units:8.2f}  {figures.read_units:10.2f}")
     print(f"    log lines                              {before.log_lines:8.1f}  {figures.log_lines:10.1f}")
     print(f"    log bytes ingested                     {before.log_bytes:8,.0f}  {figures.log_bytes:10,.0f}")
-    print("      (the handler's lines and EMF, Lambda's start/report lines, 26 B per event)")
+    print("      (the handler's lines and EMF, Lambda's start/report lines at INFO, 26 B per event)")
     sizes = ", ".join(f"{kind} {size:.0f} B" for kind, size in figures.item_bytes.items())
     calls = ", ".join(f"{name} {count:g}" for name, count in figures.calls.items())
     print(f"    now: items {sizes}; calls per message: {calls}")

@@ -34,7 +34,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inbox_dev.cfn import Context
 
 Item = dict[str, Any] | None
 KB = 1024
@@ -342,23 +345,25 @@ BEFORE = PerMessage(
         "index gsi1 (message)": 1.0,
         "index gsi2 (message)": 1.0,
         "fingerprint": 1.0,
-        "conversation": 2.0,
-        "index gsi2 (conversation)": 3.0,
+        "conversation": 1.0,
+        "index gsi2 (conversation)": 2.0,
         "transaction doubling": 3.0,
     },
     read_units=0.0,
-    calls={"TransactWriteItems": 1.0, "UpdateItem": 1.0},
-    handler_ms=5.3,
-    lambda_ms=33.4,
+    calls={"TransactWriteItems": 1.0},
+    handler_ms=3.1,
+    lambda_ms=20.6,
     memory_mb=512,
-    log_lines=5.0,
-    log_bytes=2333.4,
-    item_bytes={"message": 672.0, "fingerprint": 220.0, "conversation": 469.0},
+    log_lines=4.0,
+    log_bytes=1614.4,
+    item_bytes={"message": 625.0, "fingerprint": 217.0, "conversation": 458.0},
 )
-"""The same measurement (:func:`measure`, 20 typical deliveries) of the write path and log lines as
-they were before issue 14 item 2 (commit 2d9b0da): the message, its fingerprint and its
-conversation's count in one transaction, then a second conversation update for its ``last*``
-fields; a "delivery received" line and a "message stored" line per delivery."""
+"""The same measurement (:func:`measure`, 20 typical deliveries) at commit 1f0fb24, before the
+second round of issue 14 item 2: one transaction (the message, its fingerprint, its conversation's
+count and ``last*`` fields, the conversation's ``gsi2`` position moving with every message), one
+"message stored" line and the EMF line, and Lambda's ``platform.start`` and ``platform.report``
+lines (``SystemLogLevel`` INFO). The first round (commit 2d9b0da → 1f0fb24) went from 12 WRU,
+2,333 B and $10.01 to these figures (docs/performance.md (e))."""
 
 
 def cost_per_million(figures: PerMessage, prices: Mapping[str, float] = PRICES) -> dict[str, float]:
@@ -422,8 +427,29 @@ def typical_delivery(sender: str, index: int, now: datetime) -> bytes:
     return json.dumps(body).encode()
 
 
-def platform_log_lines(request_id: str, duration_ms: float, memory_mb: int) -> list[str]:
-    """Lambda's own lines per invocation with ``LogFormat: JSON`` and active tracing (start, report)."""
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
+"""Lambda's ``LoggingConfig.SystemLogLevel`` values, most detailed first (its default is INFO)."""
+
+
+def system_log_level(template: Mapping[str, Any], ctx: Context) -> str:
+    """The functions' ``SystemLogLevel`` as the template sets it in Globals (Lambda's INFO if unset)."""
+    from inbox_dev import cfn
+
+    config = cfn.resolve((template.get("Globals") or {}).get("Function", {}).get("LoggingConfig") or {}, ctx)
+    return str(config.get("SystemLogLevel", "INFO"))
+
+
+def platform_log_lines(
+    request_id: str, duration_ms: float, memory_mb: int, *, system_log_level: str
+) -> list[str]:
+    """Lambda's own lines for a successful invocation with ``LogFormat: JSON`` and active tracing.
+
+    ``platform.start`` and a successful ``platform.report`` are INFO events in Lambda's system log
+    level mapping, so at WARN none is written; a failed invocation's ``platform.runtimeDone`` and
+    ``platform.report`` (status error or timeout) are WARN and still are (docs/performance.md (e)).
+    """
+    if SYSTEM_LOG_LEVELS.index(system_log_level) > SYSTEM_LOG_LEVELS.index("INFO"):
+        return []
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     trace = {
         "spanId": "1a2b3c4d5e6f7a8b",
@@ -472,8 +498,9 @@ def measure(deliveries: int = 20, senders: int = 5) -> PerMessage:
         )
         webhook = LocalFunction(spec)
         meter = DynamoDBMeter(dynamodb_client(), stack.table_names["MessagesTable"])
+        level = system_log_level(stack.template, stack.context)
         try:
-            return _measure(webhook, meter, deliveries, senders)
+            return _measure(webhook, meter, deliveries, senders, level)
         finally:
             meter.close()
 
@@ -497,7 +524,9 @@ def _deliver(webhook: Any, sender: str, index: int, now: datetime) -> tuple[floa
     return seconds, output.getvalue()
 
 
-def _measure(webhook: Any, meter: DynamoDBMeter, deliveries: int, senders: int) -> PerMessage:
+def _measure(
+    webhook: Any, meter: DynamoDBMeter, deliveries: int, senders: int, system_log_level: str
+) -> PerMessage:
     now = datetime.now(UTC)
     memory_mb = int(webhook.spec.memory_size)
     ids = [str(2850008055041461 + n) for n in range(senders)]
@@ -528,7 +557,9 @@ def _measure(webhook: Any, meter: DynamoDBMeter, deliveries: int, senders: int) 
                     units[f"index {index_name} ({write.kind})"] += index_units
                 sizes.setdefault(write.kind, []).append(max(write.before_bytes, write.after_bytes))
         lines = [line for line in output.splitlines() if line.strip()]
-        lines += platform_log_lines(str(uuid.uuid4()), estimated, memory_mb)
+        lines += platform_log_lines(
+            str(uuid.uuid4()), estimated, memory_mb, system_log_level=system_log_level
+        )
         log_lines += len(lines)
         log_bytes += sum(len(line.encode()) + LOG_EVENT_OVERHEAD_BYTES for line in lines)
     return PerMessage(

@@ -90,7 +90,10 @@ def test_globals_set_runtime_architecture_tracing_logging_and_the_layer(template
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
     assert function["Tracing"] == "Active"
-    assert function["LoggingConfig"] == {"LogFormat": "JSON"}
+    assert function["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "SystemLogLevel": {"Ref": "LambdaSystemLogLevel"},
+    }
     assert function["Layers"] == [{"Ref": "CommonLayer"}]
     env = function["Environment"]["Variables"]
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "ChatraceInbox"
@@ -98,6 +101,16 @@ def test_globals_set_runtime_architecture_tracing_logging_and_the_layer(template
     assert env["TABLE_NAME"] == {"Ref": "MessagesTable"}
     assert env["SETTINGS_PREFIX"] == {"Fn::Sub": "/${AWS::StackName}"}
     assert env["UNRECOGNIZED_TTL_DAYS"] == {"Ref": "UnrecognizedRetentionDays"}
+
+
+def test_lambda_ships_its_own_lines_only_for_failures_by_default(template: dict[str, Any]) -> None:
+    """Lambda's start and report lines of every invocation are half a message's log bytes
+    (docs/performance.md (e)); at WARN only failed invocations, init errors and dropped logs are
+    written. The application's level stays Powertools' (``LogLevel``): no ApplicationLogLevel."""
+    parameter = template["Parameters"]["LambdaSystemLogLevel"]
+    assert parameter["Default"] == "WARN"
+    assert parameter["AllowedValues"] == ["DEBUG", "INFO", "WARN"]
+    assert "ApplicationLogLevel" not in template["Globals"]["Function"]["LoggingConfig"]
 
 
 def test_every_function_runs_python313_on_arm64_from_globals(
@@ -274,6 +287,7 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
     defaults = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
     assert defaults == {
         "LogLevel": "INFO",
+        "LambdaSystemLogLevel": "WARN",
         "ChatraceAccountId": "",
         "ChatraceInboxUrl": "",
         "ChatraceApiUrl": "https://api.chatrace.com",

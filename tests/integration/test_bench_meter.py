@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from unittest import mock
 
 import boto3
-from inbox_dev import bench_cost
+from inbox_dev import bench_cost, cfn
 from inbox_dev.bench_cost import DynamoDBMeter
 
 
@@ -85,5 +86,15 @@ def test_a_typical_delivery_is_priced_by_item() -> None:
     assert {"message", "fingerprint", "conversation", "transaction doubling"} <= set(by_item)
     assert by_item["index gsi1 (message)"] >= 1
     assert figures.write_units == sum(by_item.values())
-    assert figures.log_lines >= 3  # the handler's lines, its EMF line and Lambda's two
+    assert figures.log_lines >= 2  # the handler's line and its EMF line (Lambda's own at WARN: none)
     assert figures.log_bytes > 500
+
+
+def test_lambdas_own_lines_follow_the_templates_system_log_level() -> None:
+    # Given the template as deployed by default, and the same stack with SystemLogLevel INFO
+    template = cfn.load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+    default = cfn.Context.for_template(template)
+    info = cfn.Context.for_template(template, overrides={"LambdaSystemLogLevel": "INFO"})
+    # Then the meter counts Lambda's start and report lines only where the stack ships them
+    assert bench_cost.system_log_level(template, default) == "WARN"
+    assert bench_cost.system_log_level(template, info) == "INFO"

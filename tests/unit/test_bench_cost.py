@@ -70,3 +70,15 @@ def test_what_a_stored_message_costs_beyond_the_webhook() -> None:
     assert costs["events Lambda requests"] == pytest.approx(0.20 / 25)
     assert costs["X-Ray traces"] == pytest.approx(0.05 * (1 + 1 / 25) * 5.00)
     assert costs["total"] == pytest.approx(1.00 + 0.008 + 0.26)
+
+
+def test_lambdas_start_and_report_lines_are_counted_only_at_info_or_debug() -> None:
+    # Given a successful invocation: platform.start and platform.report are INFO events
+    lines = {
+        level: bench_cost.platform_log_lines("req-1", 20.4, 512, system_log_level=level)
+        for level in bench_cost.SYSTEM_LOG_LEVELS
+    }
+    # Then DEBUG and INFO ship both, WARN (failures only) ships none
+    assert [len(lines[level]) for level in ("DEBUG", "INFO", "WARN")] == [2, 2, 0]
+    assert '"type":"platform.report"' in lines["INFO"][1]
+    assert '"billedDurationMs":21' in lines["INFO"][1]
