@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from inbox_dev import deployed
 from inbox_dev.local_aws import REPO_ROOT, SECRET_VARIABLES
 
 TARGET_NORMALIZER_RATE = 50_000
@@ -41,7 +42,7 @@ COLD_START_TARGETS = {"webhook": 1.3, "poller": 1.4, "config": 1.6}
 FLOOR_MARGIN = 1.05
 """A target out of reach is met when the handler is within 5 % of its floor."""
 
-_TIMED = """
+_TIMED = """{prelude}
 import time
 start = time.process_time()
 {statement}
@@ -122,7 +123,7 @@ def _fresh_process_seconds(
     statement: str, env: dict[str, str], *flags: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *flags, "-c", _TIMED.format(statement=statement)],
+        [sys.executable, *flags, "-c", _TIMED.format(prelude=deployed.prelude(), statement=statement)],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,
