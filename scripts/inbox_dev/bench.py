@@ -58,10 +58,10 @@ _LOGGER_METRICS = (
     "from aws_lambda_powertools import Logger, Metrics",
     "Logger(); Metrics()",
 )
-_RESOLVER = (
-    "from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response",
-    "APIGatewayHttpResolver()",
+_RESOLVER_IMPORT = (
+    "from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response"
 )
+_RESOLVER = (_RESOLVER_IMPORT, "APIGatewayHttpResolver()")
 FLOORS: dict[str, tuple[str, ...]] = {
     "webhook": ("import boto3", *_LOGGER_METRICS, *_RESOLVER, "boto3.client('dynamodb')"),
     "poller": (
@@ -72,7 +72,14 @@ FLOORS: dict[str, tuple[str, ...]] = {
         "import httpx",  # every invocation calls Chatrace's inbox API
         "boto3.client('dynamodb')",
     ),
-    "config": ("import boto3", *_LOGGER_METRICS, *_RESOLVER, "boto3.client('dynamodb')"),
+    "config": (
+        "import boto3",
+        *_LOGGER_METRICS,
+        _RESOLVER_IMPORT,
+        "APIGatewayHttpResolver(enable_validation=True)",  # issue 11: routes validated by Powertools
+        "import jwt",  # every protected request checks its bearer token (HS256: no cryptography)
+        "boto3.client('dynamodb')",
+    ),
     "events": (
         "import boto3",
         *_LOGGER_METRICS,
