@@ -8,7 +8,8 @@ from typing import Any, get_args
 import pytest
 from inbox.errors import InvalidRequest
 from inbox.normalize import fieldmap
-from inbox.operator.config import ConfigUpdate, FieldName, base_url, checked_update, config_view
+from inbox.operator.config import base_url, config_view
+from inbox.operator.config_update import ConfigUpdate, FieldName, checked_update
 from inbox.outbound import AllowedHosts
 from inbox.polling.invocation import PollerConfig
 from inbox.settings import (

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from inbox.errors import SettingsUnavailable
+from inbox.errors import MissingSecret, SettingsUnavailable
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -72,9 +72,9 @@ class Setting:
 
     template.yaml's stack parameter (Default, MinValue/MaxValue, AllowedValues, AllowedPattern), its
     ``AWS::SSM::Parameter`` and the operator API's write grant (tests/infrastructure/
-    test_settings_table.py); the config view and ``PUT`` validation (inbox.operator.config);
-    `make dev`'s seeding (``variable``) and `make secrets` (every ``secret``). Who reads it follows
-    from its folder (:data:`WEBHOOK_READS` …).
+    test_settings_table.py); the config view (inbox.operator.config) and ``PUT`` validation
+    (inbox.operator.config_update); `make dev`'s seeding (``variable``) and `make secrets` (every
+    ``secret``). Who reads it follows from its folder (:data:`WEBHOOK_READS` …).
 
     Out of range is refused wherever a value comes in — a deploy (the template's constraints), a
     ``PUT`` (400 naming the rule) — and a value written past both (by hand in Parameter Store) is
@@ -297,6 +297,13 @@ class Settings:
 
     def is_set(self, name: str) -> bool:
         return self.get(name) is not None or name in self.listed
+
+    def required(self, name: str) -> str:
+        """The value of a setting the request cannot do without; MissingSecret (503) when unset."""
+        value = self.get(name)
+        if value is None:
+            raise MissingSecret(name)
+        return value
 
 
 def polling_enabled(settings: Settings) -> bool:

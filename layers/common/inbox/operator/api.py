@@ -12,18 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from inbox.errors import InvalidRequest, RejectedDelivery
 from inbox.http import Answer
 from inbox.observability import logger
-from inbox.operator import config, conversations, export, login, messages, replies, tokens
-from inbox.operator.config import ConfigUpdate, ParameterWriter
+from inbox.operator import conversations, export, messages, tokens
 from inbox.operator.conversations import ConversationReader
-from inbox.operator.login_throttle import LoginThrottle
-from inbox.outbound import AllowedHosts
-from inbox.polling.state import read_poller_status
 from inbox.settings import (
     OPERATOR_READS,
     WEBHOOK,
@@ -36,8 +31,13 @@ from inbox.settings import (
 )
 from inbox.storage.readers import MessageReader
 from inbox.storage.store import MessageStore
-from inbox.validation import validated
-from inbox.webhook import delivery
+
+if TYPE_CHECKING:
+    import httpx
+
+    from inbox.operator.config_update import ParameterWriter
+    from inbox.operator.login_throttle import LoginThrottle
+    from inbox.operator.replies import PendingOutcomes
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -65,6 +65,11 @@ class OperatorApi:
 
     Operations raise the package's exceptions; they never build an error answer themselves.
     ``clock`` is what "now" means (tests move it instead of sleeping).
+
+    What only some routes use is imported by their operation, not at the cold start: the login
+    (its throttle, scrypt, its body model), the config view and update (the update's pydantic model
+    is built from the settings table), replies (httpx, the Chatrace client), replay (the webhook's
+    write path), and so on. A cold request pays for its own route, never for all of them.
     """
 
     def __init__(
@@ -79,15 +84,32 @@ class OperatorApi:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.env = env
-        self.throttle = throttle or LoginThrottle(env.table_name)
+        self._throttle = throttle
         self.store = store
         self.reader = reader
         self.conversations = ConversationReader(reader.table_name, reader._client)
         self.chatrace_transport = chatrace_transport
-        self.pending_replies = replies.PendingOutcomes()
-        self.parameters = parameters or ParameterWriter(env.settings_prefix)
+        self._pending_replies: PendingOutcomes | None = None
+        self._parameters = parameters
         self.issuer = tokens.issuer_for(env.settings_prefix)
         self.clock = clock
+
+    @property
+    def throttle(self) -> LoginThrottle:
+        if self._throttle is None:
+            from inbox.operator.login_throttle import LoginThrottle  # the login route's only
+
+            self._throttle = LoginThrottle(self.env.table_name)
+        return self._throttle
+
+    @property
+    def pending_replies(self) -> PendingOutcomes:
+        """Reply outcomes not written yet; none exist before this container's first reply."""
+        if self._pending_replies is None:
+            from inbox.operator.replies import PendingOutcomes  # the reply route's only
+
+            self._pending_replies = PendingOutcomes()
+        return self._pending_replies
 
     def settings(self) -> Settings:
         """The operator API's settings (cached for their max age); SettingsUnavailable if SSM fails."""
@@ -100,17 +122,20 @@ class OperatorApi:
         settings = self.settings()
         claims = tokens.verify_token(
             tokens.bearer_token(headers),
-            secret=login.signing_secret(settings),
+            secret=tokens.signing_secret(settings),
             issuer=self.issuer,
             generation=session_generation(settings),
             max_lifetime_seconds=token_lifetime(settings),
         )
-        self.pending_replies.complete(self.store)
+        if self._pending_replies is not None:
+            self._pending_replies.complete(self.store)
         return claims
 
     # ----------------------------------------------------------------------------- operations
 
     def login(self, request: OperatorRequest) -> Answer:
+        from inbox.operator import login  # scrypt, the throttle and the body's model: this route's only
+
         return login.login(
             json_body(request),
             self.settings(),
@@ -124,10 +149,18 @@ class OperatorApi:
         return Answer(200, self._config(request, self.settings()))
 
     def put_config(self, request: OperatorRequest) -> Answer:
-        values = config.checked_update(
+        # The update's pydantic model, built from the settings table, and the URL allow-list's
+        # module (it imports httpx): only this route uses them.
+        from inbox.operator.config_update import ConfigUpdate, ParameterWriter, checked_update
+        from inbox.outbound import AllowedHosts
+        from inbox.validation import validated
+
+        values = checked_update(
             validated(ConfigUpdate, json_body(request)), AllowedHosts(self.env.chatrace_allowed_hosts)
         )
-        self.parameters.write(values)
+        if self._parameters is None:
+            self._parameters = ParameterWriter(self.env.settings_prefix)
+        self._parameters.write(values)
         logger.info("settings updated", extra={"settings": sorted(values)})
         fresh = load_settings(self.env, OPERATOR_READS, force=True)
         return Answer(200, {**self._config(request, fresh), "updated": sorted(values)})
@@ -150,6 +183,9 @@ class OperatorApi:
     def reply(
         self, request: OperatorRequest, sender_id: str, *, remaining_seconds: float | None = None
     ) -> Answer:
+        from inbox.operator import replies  # httpx and the Chatrace client: this route's only
+        from inbox.outbound import AllowedHosts
+
         return replies.reply(
             sender_id,
             json_body(request),
@@ -165,6 +201,9 @@ class OperatorApi:
         )
 
     def _config(self, request: OperatorRequest, settings: Settings) -> dict[str, object]:
+        from inbox.operator import config  # the config routes' only, as the poller's status
+        from inbox.polling.state import read_poller_status
+
         base = config.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)
         poller = read_poller_status(self.env.table_name).to_json()
         # The webhook's secrets by name only: this function may list them, never read them.
@@ -174,6 +213,8 @@ class OperatorApi:
 
 def json_body(request: OperatorRequest) -> dict[str, object]:
     """The request's JSON object, whatever content type was declared (curl's ``-d`` says form data)."""
+    from inbox.webhook import delivery  # only the routes that take a body (login, PUT, reply)
+
     try:
         raw = delivery.raw_bytes(request.body, is_base64=request.is_base64)
     except RejectedDelivery as exc:

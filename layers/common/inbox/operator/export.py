@@ -14,7 +14,6 @@ conversation is longer, the newest part is exported and marked incomplete (``com
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -88,6 +87,8 @@ def export_conversation(
 
 
 def as_csv(messages: list[NormalizedMessage]) -> str:
+    import csv  # an export as CSV only, not at the cold start
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)

@@ -18,20 +18,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inbox.errors import MalformedHash, MissingSecret, Unauthorized, UnusableSecret
+from inbox.errors import MalformedHash, Unauthorized, UnusableSecret
 from inbox.http import Answer
 from inbox.observability import MetricName, logger, metrics
 from inbox.operator import tokens
 from inbox.operator.login_throttle import LoginThrottle
 from inbox.operator.passwords import MAX_PASSWORD_CHARS, verify_password
-from inbox.settings import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD_HASH,
-    JWT_SECRET,
-    Settings,
-    session_generation,
-    token_lifetime,
-)
+from inbox.settings import ADMIN_EMAIL, ADMIN_PASSWORD_HASH, Settings, session_generation, token_lifetime
 from inbox.validation import validated
 
 
@@ -52,9 +45,9 @@ def login(
     source_ip: str | None,
 ) -> Answer:
     credentials = validated(LoginRequest, body)
-    admin_email = required(settings, ADMIN_EMAIL)
-    stored_hash = required(settings, ADMIN_PASSWORD_HASH)
-    secret = signing_secret(settings)
+    admin_email = settings.required(ADMIN_EMAIL)
+    stored_hash = settings.required(ADMIN_PASSWORD_HASH)
+    secret = tokens.signing_secret(settings)
     attempt = throttle.admit(source_ip=source_ip, email=credentials.email, now=now)
     email_matches = hmac.compare_digest(_comparable(credentials.email), _comparable(admin_email))
     try:
@@ -75,21 +68,6 @@ def login(
     )
     logger.info("operator logged in", extra={"expiresIn": lifetime})
     return Answer(200, {"accessToken": token, "tokenType": "Bearer", "expiresIn": lifetime})
-
-
-def required(settings: Settings, name: str) -> str:
-    value = settings.get(name)
-    if value is None:
-        raise MissingSecret(name)
-    return value
-
-
-def signing_secret(settings: Settings) -> str:
-    """The JWT secret; a missing or too short one is a setup problem (503), never "no check"."""
-    secret = required(settings, JWT_SECRET)
-    if not tokens.secret_is_usable(secret):
-        raise UnusableSecret(JWT_SECRET, f"shorter than {tokens.MIN_SECRET_BYTES} bytes")
-    return secret
 
 
 def _comparable(email: str) -> bytes:

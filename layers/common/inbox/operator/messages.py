@@ -17,23 +17,23 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from inbox.errors import DuplicateKey, InvalidRequest, NotFound, RejectedDelivery
 from inbox.http import Answer
-from inbox.normalize import normalize
 from inbox.observability import logger
-from inbox.operator import search
 from inbox.paging import decode_cursor, encode_cursor
 from inbox.settings import Settings, read_field_map
 from inbox.storage.readers import MessageReader
-from inbox.storage.store import MessageStore
-from inbox.webhook import delivery
-from inbox.webhook.ingest import store_messages, store_reactions
+
+if TYPE_CHECKING:
+    from inbox.storage.store import MessageStore
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+MAX_QUERY_CHARS = 100
 _RAW_ID = re.compile(r"[0-9a-f]{64}")
 _UNENCODED_PLUS = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
@@ -63,7 +63,7 @@ class _ListingQuery(BaseModel):
 
 class MessagesQuery(_ListingQuery):
     senderId: str | None = Field(None, min_length=1, max_length=256)
-    q: str | None = Field(None, min_length=1, max_length=search.MAX_QUERY_CHARS)
+    q: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS)
 
 
 class UnrecognizedQuery(_ListingQuery):
@@ -93,6 +93,8 @@ def list_messages(params: MessagesQuery, reader: MessageReader) -> Answer:
 
 def search_messages(params: MessagesQuery, reader: MessageReader) -> Answer:
     """``q``: a bounded search (see :mod:`inbox.operator.search` for why it never Scans)."""
+    from inbox.operator import search  # a listing with q only
+
     q = params.q or ""
     if not search.terms(q):
         raise InvalidRequest("q: must hold a word to look for", field="q")
@@ -133,6 +135,11 @@ def list_unrecognized(params: UnrecognizedQuery, reader: MessageReader) -> Answe
 
 
 def replay(raw_id: str, *, reader: MessageReader, store: MessageStore, settings: Settings) -> Answer:
+    # The webhook's reading, normalizer and write path: this route's only.
+    from inbox.normalize import normalize
+    from inbox.webhook import delivery
+    from inbox.webhook.ingest import store_messages, store_reactions
+
     if not _RAW_ID.fullmatch(raw_id):
         raise InvalidRequest("id: must be the 64 hex characters of a kept body's id", field="id")
     kept = reader.kept_body(raw_id)

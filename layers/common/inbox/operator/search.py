@@ -25,7 +25,6 @@ from inbox.storage.table import listing_partition, sort_key_of
 
 SEARCH_WINDOW = 1000
 """Messages one search request reads at most (about 1,000 x 0.5 KB: some 60 read units)."""
-MAX_QUERY_CHARS = 100
 LISTING = "search"
 
 

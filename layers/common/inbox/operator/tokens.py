@@ -24,7 +24,8 @@ from typing import Any
 
 import jwt
 
-from inbox.errors import BEARER_REALM, Unauthorized
+from inbox.errors import BEARER_REALM, Unauthorized, UnusableSecret
+from inbox.settings import JWT_SECRET, Settings
 
 ALGORITHM = "HS256"
 AUDIENCE = "chatrace-inbox-operator"
@@ -49,6 +50,14 @@ def issuer_for(settings_prefix: str) -> str:
 
 def secret_is_usable(secret: str) -> bool:
     return len(secret.encode("utf-8", "surrogatepass")) >= MIN_SECRET_BYTES
+
+
+def signing_secret(settings: Settings) -> str:
+    """The JWT secret; a missing or too short one is a setup problem (503), never "no check"."""
+    secret = settings.required(JWT_SECRET)
+    if not secret_is_usable(secret):
+        raise UnusableSecret(JWT_SECRET, f"shorter than {MIN_SECRET_BYTES} bytes")
+    return secret
 
 
 @dataclass(frozen=True, slots=True)
