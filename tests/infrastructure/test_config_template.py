@@ -54,16 +54,20 @@ def test_only_the_login_route_is_throttled_harder(function: dict[str, Any]) -> N
     assert throttled == {"/auth/login": {"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 10}}
 
 
-def test_the_table_is_listed_through_its_indexes_only(function: dict[str, Any]) -> None:
+def test_the_table_is_listed_through_its_indexes_and_rows_read_by_key_only(function: dict[str, Any]) -> None:
     dynamodb = [
         s for s in statements(function) if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
     ]
-    assert len(dynamodb) == 1
-    assert as_list(dynamodb[0]["Action"]) == ["dynamodb:Query"]
-    assert dynamodb[0]["Resource"] == [
+    assert len(dynamodb) == 2
+    query, rows = dynamodb
+    assert as_list(query["Action"]) == ["dynamodb:Query"]
+    assert query["Resource"] == [
         {"Fn::Sub": "${MessagesTable.Arn}/index/gsi1"},
         {"Fn::Sub": "${MessagesTable.Arn}/index/gsi2"},
     ]
+    # The conversations' rows (inbox.operator.conversations): by key, never a Scan of the table
+    assert as_list(rows["Action"]) == ["dynamodb:BatchGetItem"]
+    assert rows["Resource"] == {"Fn::GetAtt": ["MessagesTable", "Arn"]}
 
 
 def test_writes_go_through_the_shared_write_path(function: dict[str, Any], resources: dict[str, Any]) -> None:

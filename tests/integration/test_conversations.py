@@ -213,6 +213,31 @@ def test_a_reply_reaches_chatrace_once_per_key_and_answers_the_conversation(
 ChatraceHandler = Callable[[httpx.Request], httpx.Response]
 
 
+def test_a_reply_moves_its_conversation_to_the_top(
+    invoke_webhook: Invoke, call: Call, token: str, fake: FakeChatrace
+) -> None:
+    # Given two customers: the one the operator answers wrote first
+    now = datetime.now(UTC).replace(microsecond=0)
+    deliver(invoke_webhook, "3001", "first", now - timedelta(minutes=2))
+    deliver(invoke_webhook, "3002", "second", now - timedelta(minutes=1))
+    assert [r["senderId"] for r in conversations(call, token)["conversations"]] == ["3002", "3001"]
+    # When the operator answers the earlier one
+    path = "/instagram/conversations/3001/reply"
+    sent = call("POST", path, token=token, body={"text": "Hello!"}, headers={"idempotency-key": "up-1"})
+    assert sent.status == 201, sent
+    # Then it is listed first, answered, its reply as the last message
+    rows = conversations(call, token)["conversations"]
+    assert [(r["senderId"], r["unanswered"], r["lastMessage"]["direction"]) for r in rows] == [
+        ("3001", False, "outbound"),
+        ("3002", True, "inbound"),
+    ]
+    # And pages of one list each once, in that order
+    page = conversations(call, token, limit="1")
+    rest = conversations(call, token, limit="1", cursor=page["nextCursor"])
+    assert [r["senderId"] for r in page["conversations"] + rest["conversations"]] == ["3001", "3002"]
+    assert rest["nextCursor"] is None
+
+
 def test_reply_settings_changed_through_put_config_are_used_by_the_next_reply(
     invoke_webhook: Invoke, call: Call, token: str, stack: LocalStack
 ) -> None:

@@ -140,17 +140,77 @@ def test_binary_raw_bodies_are_kept_as_bytes(store: MessageStore, table_name: st
 
 
 @pytest.mark.parametrize(
-    ("stamp", "row_time"),
+    ("stamp", "second", "millis"),
     [
-        ("2039-02-28T11:07:18.983Z", "2039-02-28T11:07:18.983Z"),
-        ("2026-11-25T04:00:00.001Z", "2026-11-25T04:00:00.001Z"),
-        ("2024-11-13T12:00:00Z", "2024-11-13T12:00:00.000Z"),
+        ("2039-02-28T11:07:18.983Z", datetime(2039, 2, 28, 11, 7, 18, tzinfo=UTC), 983),
+        ("2026-11-25T04:00:00.001Z", datetime(2026, 11, 25, 4, 0, 0, tzinfo=UTC), 1),
+        ("2024-11-13T12:00:00Z", datetime(2024, 11, 13, 12, 0, 0, tzinfo=UTC), 0),
     ],
 )
-def test_a_conversation_row_is_timed_to_the_exact_millisecond(
-    store: MessageStore, table_name: str, stamp: str, row_time: str
+def test_a_conversation_row_is_timed_to_the_exact_millisecond_and_in_no_index(
+    store: MessageStore, table_name: str, stamp: str, second: datetime, millis: int
 ) -> None:
-    """Float seconds (``datetime.timestamp() * 1000``) put some times 1 ms early."""
+    """Float seconds (``datetime.timestamp() * 1000``) put some times 1 ms early. The row is read by
+    key, never listed through an index (inbox.operator.conversations walks the messages)."""
     store.put_message(message(timestamp=stamp))
     row = boto3.client("dynamodb").get_item(TableName=table_name, Key=conversation_key(message().senderId))
-    assert row["Item"]["gsi2sk"]["S"] == f"{row_time}#{message().senderId}"
+    assert row["Item"]["lastMessageMs"]["N"] == str(int(second.timestamp()) * 1000 + millis)
+    assert not {"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"} & set(row["Item"])
+
+
+def test_a_row_listed_by_the_old_layout_leaves_the_index_on_its_next_message(
+    store: MessageStore, table_name: str
+) -> None:
+    # Given a conversation row as deployed before issue 14 item 2: on gsi2 partition CONV
+    client = boto3.client("dynamodb")
+    key = conversation_key(message().senderId)
+    old = {"gsi2pk": {"S": "CONV"}, "gsi2sk": {"S": "2024-11-13T11:00:00.000Z#123"}}
+    client.put_item(TableName=table_name, Item=key | old | {"messageCount": {"N": "3"}})
+    # When its sender writes again
+    store.put_message(message(timestamp="2024-11-13T12:00:00Z"))
+    # Then the row is counted and out of the index (nothing reads partition CONV any more)
+    row = client.get_item(TableName=table_name, Key=key)["Item"]
+    assert row["messageCount"] == {"N": "4"}
+    assert not {"gsi2pk", "gsi2sk"} & set(row)
+    assert (
+        client.query(
+            TableName=table_name,
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :p",
+            ExpressionAttributeValues={":p": {"S": "CONV"}},
+        )["Items"]
+        == []
+    )
+
+
+def test_rows_dynamodb_leaves_unprocessed_are_asked_again(
+    table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a BatchGetItem that DynamoDB answers in two parts (throttled keys come back unprocessed)
+    from inbox.storage import dynamodb
+
+    monkeypatch.setattr("inbox.storage.dynamodb.time.sleep", lambda _: None)
+    client = boto3.client("dynamodb")
+    table = dynamodb.Table(table_name, client)
+    first, second = conversation_key("1"), conversation_key("2")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "batch_get_item",
+            {"Responses": {table_name: [first]}, "UnprocessedKeys": {table_name: {"Keys": [second]}}},
+            {"RequestItems": {table_name: {"Keys": [first, second]}}},
+        )
+        stub.add_response(
+            "batch_get_item",
+            {"Responses": {table_name: [second]}},
+            {"RequestItems": {table_name: {"Keys": [second]}}},
+        )
+        # Then both rows come back, from two calls
+        assert table.batch_get([first, second]) == [first, second]
+        # And keys that stay unprocessed become StoreUnavailable (a 503), not a short answer
+        for _ in range(dynamodb.BATCH_ATTEMPTS):
+            stub.add_response(
+                "batch_get_item", {"Responses": {}, "UnprocessedKeys": {table_name: {"Keys": [first]}}}
+            )
+        with pytest.raises(StoreUnavailable) as caught:
+            table.batch_get([first])
+    assert caught.value.code == "UnprocessedKeys"

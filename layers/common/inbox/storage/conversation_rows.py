@@ -3,12 +3,13 @@ r"""Conversation rows kept by the write path (one per sender, see :mod:`inbox.op
 The transaction that *stores* a message also writes its conversation once: ``ADD``\ s one to
 ``messageCount`` — so the count is exact, a duplicate never counts and nothing is ever recounted —
 and, when the message is newer than the row's last one (``lastMessageMs``, ties broken by id; the
-usual case), sets the ``last*`` fields, the listing position and, for an inbound message, the reply
-window (``lastInboundMs``/``lastInboundAt``). When only that condition fails (an older message
-arriving late) the transaction runs again with the count and the window (if the message is newer
-than the window), then with the count alone. So a stored message is always counted, shown when it
-is the newest, and a stored customer message always has its window. :func:`touch` moves the row
-after a reply Chatrace accepted (its status and ``lastAnsweredMs``).
+usual case), sets the ``last*`` fields and, for an inbound message, the reply window
+(``lastInboundMs``/``lastInboundAt``). When only that condition fails (an older message arriving
+late) the transaction runs again with the count and the window (if the message is newer than the
+window), then with the count alone. So a stored message is always counted, shown when it is the
+newest, and a stored customer message always has its window. :func:`touch` moves the row after a
+reply Chatrace accepted (its status and ``lastAnsweredMs``). The row is in no index: the listing
+walks the messages' own index and reads the rows by key (:mod:`inbox.operator.conversations`).
 """
 
 from __future__ import annotations
@@ -22,13 +23,7 @@ from inbox.errors import StoreUnavailable
 from inbox.storage.dynamodb import CONDITION_FAILED, Table
 from inbox.storage.items import Update, from_item, message_epoch_ms, number_of, text_of
 from inbox.storage.records import Conversation
-from inbox.storage.table import (
-    CONVERSATIONS_PARTITION,
-    Item,
-    conversation_key,
-    conversation_sender,
-    conversation_sort_key,
-)
+from inbox.storage.table import Item, conversation_key, conversation_sender
 
 if TYPE_CHECKING:
     from inbox.models import NormalizedMessage
@@ -121,22 +116,16 @@ def _best_effort(table: Table, sender_id: str, update: Update) -> bool:
 def conversation_count(message: NormalizedMessage, ms: int | None, mode: ConversationWrite) -> Update:
     """One more message in the sender's conversation (created on the first).
 
-    ``newest``: also this message as the conversation's last one (and its listing position), and
+    ``newest``: also this message as the conversation's last one, and
     for an inbound message the reply window, on condition it is newer than the last one (ties
     broken by id). ``window``: the count and the reply window, on condition the message is newer
     than the window. ``count``: the count alone.
     """
     sender = message.senderId
     inbound = message.direction == "inbound"
-    values: dict[str, object] = {
-        ":one": 1,
-        ":kind": "conversation",
-        ":sender": sender,
-        ":part": CONVERSATIONS_PARTITION,
-        ":sk": conversation_sort_key(ms or 0, sender),
-    }
+    values: dict[str, object] = {":one": 1, ":kind": "conversation", ":sender": sender}
     names = {"#kind": "kind"}
-    sets = ["#kind = :kind", "senderId = :sender", "gsi2pk = :part"]
+    sets = ["#kind = :kind", "senderId = :sender"]
     condition = None
     if mode == "newest" and ms is not None:
         values |= {
@@ -150,7 +139,6 @@ def conversation_count(message: NormalizedMessage, ms: int | None, mode: Convers
         }
         names |= {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
         sets += [
-            "gsi2sk = :sk",
             "lastMessageMs = :ms",
             "lastMessageAt = :at",
             "lastMessageId = :id",
@@ -169,13 +157,15 @@ def conversation_count(message: NormalizedMessage, ms: int | None, mode: Convers
             if message.username is not None:
                 sets.append("username = :username")
                 values[":username"] = message.username
-    else:
-        sets.append("gsi2sk = if_not_exists(gsi2sk, :sk)")
-        if mode == "window" and ms is not None:
-            values |= {":ms": ms, ":at": message.timestamp}
-            sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
-            condition = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
-    return Update("SET " + ", ".join(sets) + " ADD messageCount :one", values, condition, names)
+    elif mode == "window" and ms is not None:
+        values |= {":ms": ms, ":at": message.timestamp}
+        sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
+        condition = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
+    # A row written before issue 14 item 2 was listed on gsi2 (partition CONV): out of it on its next
+    # message, which costs that row one index delete once; a row without them, nothing.
+    return Update(
+        "SET " + ", ".join(sets) + " REMOVE gsi2pk, gsi2sk ADD messageCount :one", values, condition, names
+    )
 
 
 def conversation_summary(
@@ -189,7 +179,6 @@ def conversation_summary(
         ":at": message.timestamp,
         ":id": message.messageId,
         ":dir": message.direction,
-        ":sk": conversation_sort_key(ms, message.senderId),
         ":text": message.text,
         ":count": len(message.attachments),
         ":status": message.status,
@@ -199,7 +188,6 @@ def conversation_summary(
         "lastMessageAt = :at",
         "lastMessageId = :id",
         "#dir = :dir",
-        "gsi2sk = :sk",
         "#text = :text",
         "lastAttachmentCount = :count",
         "#status = :status",

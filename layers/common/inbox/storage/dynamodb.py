@@ -16,6 +16,7 @@ decided here alone:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +33,9 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 CONFLICT = "TransactionConflict"
 RETRYABLE_REASONS = frozenset({"None", CONDITION_FAILED, CONFLICT})
 """Cancellation reasons a caller decides on (``"None"``: that action was fine)."""
+BATCH_KEYS = 100
+"""The most keys one BatchGetItem may ask for."""
+BATCH_ATTEMPTS = 5
 
 
 def dynamodb_client() -> DynamoDBClient:
@@ -101,6 +105,29 @@ class Table:
         with aws_errors("read"):
             found = self.client.get_item(**request).get("Item")
         return cast(Item, found) if found else None
+
+    def batch_get(self, keys: list[Key], *, consistent: bool = False) -> list[Item]:
+        """The items of ``keys`` that exist, in no particular order: BatchGetItem, :data:`BATCH_KEYS` keys
+        a call, the keys DynamoDB left unprocessed (throttling) asked again after a short wait."""
+        found: list[Item] = []
+        for start in range(0, len(keys), BATCH_KEYS):
+            pending: dict[str, Any] = {self.name: {"Keys": keys[start : start + BATCH_KEYS]}}
+            if consistent:
+                pending[self.name]["ConsistentRead"] = True
+            for attempt in range(BATCH_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)
+                with aws_errors("read"):
+                    answer = self.client.batch_get_item(RequestItems=pending)
+                found += cast(list[Item], answer.get("Responses", {}).get(self.name, []))
+                pending = cast(dict[str, Any], answer.get("UnprocessedKeys") or {})
+                if not pending:
+                    break
+            else:
+                raise StoreUnavailable(
+                    f"DynamoDB left keys unprocessed after {BATCH_ATTEMPTS} attempts", code="UnprocessedKeys"
+                )
+        return found
 
     def query(self, request: dict[str, Any]) -> tuple[list[Item], Key | None]:
         """One Query page: its items and where the next one starts (None: the last)."""

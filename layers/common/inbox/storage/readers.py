@@ -139,9 +139,11 @@ class MessageReader:
         before: str | None,
         limit: Callable[[], int],
         floor: str | None = None,
+        projection: str | None = None,
     ) -> Iterator[list[Item]]:
         """The one page iterator: Query pages of one index partition, newest first, strictly before
-        ``before`` and from ``floor`` on; ``limit()`` says how many items the next Query may read."""
+        ``before`` and from ``floor`` on; ``limit()`` says how many items the next Query may read, and
+        ``projection`` which attributes it returns (all by default)."""
         names = {"#pk": f"{index}pk"}
         values: dict[str, object] = {":pk": partition}
         condition = "#pk = :pk"
@@ -168,6 +170,8 @@ class MessageReader:
             }
             if start is not None:
                 request["ExclusiveStartKey"] = start
+            if projection is not None:
+                request["ProjectionExpression"] = projection
             items, start = self._table.query(request)
             if (
                 floor is not None and before is not None

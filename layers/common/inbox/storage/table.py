@@ -18,10 +18,10 @@ One table (on demand), keys ``pk`` / ``sk``, two global secondary indexes projec
   expiring via ``ttl``.
 - content fingerprints: ``pk = FP#<sha256 of sender + content>``, ``sk = <yyyy-mm-ddThh>`` (see
   :mod:`inbox.storage.fingerprints`), never indexed.
-- conversations (one row per sender): ``pk = CONV#<senderId>``, ``sk = CONV``, listed newest
-  activity first on ``gsi2`` partition ``CONV`` with ``gsi2sk = <last activity, always with
-  .fff>#<senderId>`` (the fixed width keeps string order equal to time order; message times are
-  stored with or without milliseconds).
+- conversations (one row per sender): ``pk = CONV#<senderId>``, ``sk = CONV``, never indexed: they
+  are listed by walking ``gsi2`` partition ``MSG`` (each sender at its newest message) and read by
+  key (:mod:`inbox.operator.conversations`). Rows written before that carry ``gsi2pk = CONV``; their
+  next write removes it.
 - the poller's state: ``pk = POLLER``, ``sk = STATE`` (see :mod:`inbox.polling.state`).
 - failed-login counters (see :mod:`inbox.operator.login_throttle`): ``pk = LOGIN#address#<ip or
   /64>`` and ``LOGIN#account#<hash of the email>``, ``sk = LOGIN``, expiring via ``ttl``; never indexed.
@@ -44,7 +44,7 @@ Index = Literal["gsi1", "gsi2"]
 BY_SENDER: Final[Index] = "gsi1"
 """Partition ``SENDER#<senderId>``, sort key ``<timestamp>#<messageId>``."""
 NEWEST: Final[Index] = "gsi2"
-"""Partitions ``MSG``, ``RAW`` and ``CONV``, each newest first."""
+"""Partitions ``MSG`` and ``RAW``, each newest first."""
 
 MESSAGES_PARTITION: Final = "MSG"
 RAW_PARTITION: Final = "RAW"
@@ -67,8 +67,8 @@ REACTION_PREFIX: Final = "reaction:"
 
 MAX_ID_BYTES: Final = 512
 """The most UTF-8 bytes a ``messageId`` or ``senderId`` may take. They are parts of keys: ``MSG#<id>``
-and ``SENDER#<senderId>`` (partition keys, at most 2048 bytes) and ``<timestamp>#<id>`` /
-``<stamp>#<senderId>`` (gsi sort keys, at most 1024 bytes, the timestamp up to 24). 512 leaves room,
+and ``SENDER#<senderId>`` (partition keys, at most 2048 bytes) and ``<timestamp>#<id>``
+(gsi sort keys, at most 1024 bytes, the timestamp up to 24). 512 leaves room,
 and is far above any real id (Meta's ``mid`` is about 100 ASCII characters)."""
 
 MAX_RAW_BYTES: Final = 300 * 1024
@@ -119,11 +119,6 @@ def conversation_key(sender_id: str) -> Key:
 
 def conversation_sender(item: Mapping[str, Any]) -> str:
     return str(item.get("pk", {}).get("S", "")).removeprefix(CONVERSATION_PREFIX)
-
-
-def conversation_sort_key(ms: int, sender_id: str) -> str:
-    """A conversation's position in ``gsi2`` partition ``CONV`` (fixed width: string order is time order)."""
-    return f"{sort_stamp(ms)}#{sender_id}"
 
 
 def fingerprint_key(content_key: str, bucket: str) -> Key:
