@@ -274,7 +274,7 @@ def local_server_rate(deliveries: int, clients: int) -> dict[str, float]:
 
 
 def normalizer_rates(seconds_per_adapter: float) -> dict[str, float]:
-    from inbox.normalize import normalize
+    from inbox.normalize.dispatch import normalize
 
     from inbox_dev.samples import load_samples
 

@@ -88,7 +88,7 @@ def sam_events(template_path: Path = TEMPLATE_PATH) -> list[SamEvent]:
 def _seed_record(body: bytes) -> dict[str, Any]:
     """The stream record of the seed's message as the shared write path stores it (in moto)."""
     import boto3
-    from inbox.normalize import normalize
+    from inbox.normalize.dispatch import normalize
     from inbox.storage.store import MessageStore
     from inbox.storage.table import message_key
 

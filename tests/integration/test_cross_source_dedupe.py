@@ -19,7 +19,8 @@ from typing import Any
 import boto3
 import pytest
 from inbox.models import Attachment, NormalizedMessage
-from inbox.normalize import is_derived, normalize
+from inbox.normalize.dispatch import normalize
+from inbox.normalize.ids import is_derived
 from inbox.polling.inbox_client import Conversation, InboxMessage, to_normalized
 from inbox.settings import CHATRACE_TOKEN
 from inbox.storage.fingerprints import TOLERANCE_MS

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from inbox.errors import BadInboxRow, InboxUnavailable, TokenRejected
 from inbox.models import Attachment
-from inbox.normalize import is_derived
+from inbox.normalize.ids import is_derived
 from inbox.outbound import AllowedHosts
 from inbox.polling.inbox_client import InboxClient, conversation_of, decode_parts, message_of, to_normalized
 

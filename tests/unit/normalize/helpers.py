@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox.models import NormalizedMessage, NormalizeResult
-from inbox.normalize import normalize
+from inbox.normalize.dispatch import normalize
 
 RECEIVED_AT = datetime(2025, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
 RECEIVED_AT_TEXT = "2025-01-02T03:04:05.678Z"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-import inbox.normalize as normalize_module
+import inbox.normalize.dispatch as normalize_module
 import pytest
 from inbox.models import NormalizedMessage
-from inbox.normalize import ADAPTERS, normalize
 from inbox.normalize.context import Context
+from inbox.normalize.dispatch import ADAPTERS, normalize
 
 from .helpers import RECEIVED_AT, RECEIVED_AT_TEXT, norm, only, unrecognized
 

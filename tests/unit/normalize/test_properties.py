@@ -11,9 +11,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inbox.models import NormalizeResult
-from inbox.normalize import fields, normalize, normalize_unguarded
+from inbox.normalize import fields
 from inbox.normalize.coerce import as_id
 from inbox.normalize.context import Context
+from inbox.normalize.dispatch import normalize, normalize_unguarded
 from inbox.normalize.fieldmap import compile_field_map
 from inbox.normalize.timestamps import format_datetime
 

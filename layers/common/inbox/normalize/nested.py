@@ -13,7 +13,7 @@ of these names (:mod:`inbox.normalize.shapes`); its messages' format is ``shape`
 from __future__ import annotations
 
 from inbox.models import NormalizedMessage
-from inbox.normalize import conflicts, fields, shapes
+from inbox.normalize import conflicts, fields
 from inbox.normalize.coerce import any_flag, as_text
 from inbox.normalize.context import Context, make_message
 
@@ -110,6 +110,8 @@ def adapt_by_shape(body: object, ctx: Context) -> list[NormalizedMessage] | None
     object. A message sent by our side (a bot, an agent, ``direction: "outbound"``) is recognized and
     skipped, like an echo.
     """
+    from inbox.normalize import shapes  # the last resort: bodies an adapter recognizes never need it
+
     if not isinstance(body, dict) or not shapes.has_objects(body):
         return None
     sender = shapes.sender_object(body, SENDER_OBJECTS)

@@ -136,7 +136,7 @@ def list_unrecognized(params: UnrecognizedQuery, reader: MessageReader) -> Answe
 
 def replay(raw_id: str, *, reader: MessageReader, store: MessageStore, settings: Settings) -> Answer:
     # The webhook's reading, normalizer and write path: this route's only.
-    from inbox.normalize import normalize
+    from inbox.normalize.dispatch import normalize
     from inbox.webhook import delivery
     from inbox.webhook.ingest import store_messages, store_reactions
 

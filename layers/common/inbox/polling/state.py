@@ -7,7 +7,7 @@
 - **cursor** (``cursorMs``): the newest conversation time whose messages are all stored. Written
   only after a round stored everything up to it, and only by the lease holder.
 - **backlog** (``backlogFloorMs``, ``backlogFromMs``, ``backlogToMs``): a catch-up's progress while
-  rounds cannot finish (:class:`inbox.storage.records.Backlog`); removed when a round moves the cursor.
+  rounds cannot finish (:class:`Backlog`); removed when a round moves the cursor.
 - **token health** (``tokenStatus`` ``ok`` / ``rejected``, ``tokenCheckedAt``, ``tokenDetail``):
   what the last request with the Chatrace token showed, for ``GET /instagram/config``
   (:func:`read_poller_status`).
@@ -16,12 +16,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from inbox.errors import LeaseLost
+from inbox.normalize.timestamps import format_ms
 from inbox.storage.dynamodb import Table, dynamodb_client
 from inbox.storage.items import Update, from_item, number_of, text_of
-from inbox.storage.records import Backlog, PollerStatus, TokenStatus
 from inbox.storage.table import POLLER_STATE_KEY, Item
 
 if TYPE_CHECKING:
@@ -31,6 +32,54 @@ __all__ = ["Backlog", "PollerState", "PollerStatus", "TokenStatus", "read_poller
 
 _BACKLOG_ATTRIBUTES = ("backlogFloorMs", "backlogFromMs", "backlogToMs")
 MAX_DETAIL = 300
+TokenStatus = Literal["ok", "rejected", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """A catch-up in progress (see inbox.polling.round): every Instagram conversation whose last activity
+    lies between ``done_from_ms`` and ``done_to_ms`` has had all its messages newer than
+    ``floor_ms`` stored, and has not changed since."""
+
+    floor_ms: int
+    done_from_ms: int
+    done_to_ms: int
+
+    def covers(self, stamp: int | None) -> bool:
+        return stamp is not None and self.done_from_ms <= stamp <= self.done_to_ms
+
+    def to_log(self) -> dict[str, str]:
+        return {"floor": format_ms(self.floor_ms), "doneFrom": format_ms(self.done_from_ms)}
+
+
+@dataclass(frozen=True, slots=True)
+class PollerStatus:
+    """The state item as read; defaults when the poller never ran."""
+
+    token_status: TokenStatus = "unknown"  # noqa: S105 - a state, not a password
+    token_checked_at: str | None = None
+    token_detail: str | None = None
+    cursor_ms: int | None = None
+    last_round_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    lease_owner: str | None = None
+    lease_expires_ms: int | None = None
+    backlog: Backlog | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What the operator API shows (no secret: the token's health, never the token)."""
+        return {
+            "token": {
+                "status": self.token_status,
+                "checkedAt": self.token_checked_at,
+                "detail": self.token_detail,
+            },
+            "cursor": format_ms(self.cursor_ms) if self.cursor_ms is not None else None,
+            "lastRoundAt": self.last_round_at,
+            "catchingUpFrom": format_ms(self.backlog.floor_ms) if self.backlog is not None else None,
+            "lastError": {"reason": self.last_error, "at": self.last_error_at} if self.last_error else None,
+        }
 
 
 def read_poller_status(table_name: str, client: DynamoDBClient | None = None) -> PollerStatus:

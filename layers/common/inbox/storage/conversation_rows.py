@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from inbox.errors import StoreUnavailable
 from inbox.storage.dynamodb import CONDITION_FAILED, Table
 from inbox.storage.items import Update, from_item, message_epoch_ms, number_of, text_of
-from inbox.storage.records import Conversation
 from inbox.storage.table import Item, conversation_key, conversation_sender
 
 if TYPE_CHECKING:
     from inbox.models import NormalizedMessage
+    from inbox.storage.records import Conversation
 
 MAX_ATTEMPTS = 8
 ConversationWrite = Literal["newest", "window", "count"]
@@ -214,6 +214,8 @@ def conversation_summary(
 
 
 def conversation_from_item(item: Mapping[str, Any]) -> Conversation:
+    from inbox.storage.records import Conversation  # only the operator API reads conversations back
+
     fields = from_item(item)
 
     def text(name: str) -> str | None:

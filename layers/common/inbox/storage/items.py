@@ -17,14 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
 from inbox.models import Attachment, NormalizedMessage, Reaction, ReplyStatus, Source, reply_status_seen
 from inbox.normalize.timestamps import to_epoch_ms
-from inbox.storage.fingerprints import Entry
-from inbox.storage.records import KeptBody, LoginCounterItem
 from inbox.storage.table import (
     MESSAGES_PARTITION,
     RAW_PARTITION,
@@ -37,6 +35,10 @@ from inbox.storage.table import (
     raw_key,
     sender_partition,
 )
+
+if TYPE_CHECKING:
+    from inbox.storage.fingerprints import Entry
+    from inbox.storage.records import KeptBody, LoginCounterItem
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -238,6 +240,8 @@ def raw_item(
 
 
 def kept_body_from_item(item: Mapping[str, Any]) -> KeptBody:
+    from inbox.storage.records import KeptBody  # only the operator API reads kept bodies back
+
     fields = from_item(item)
     body = fields.get("body", b"")
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
@@ -266,6 +270,8 @@ def fingerprint_entries(entries: list[Entry]) -> list[dict[str, object]]:
 
 def entries_of(item: Mapping[str, Any]) -> tuple[int | None, list[Entry]]:
     """A fingerprint item's version and entries."""
+    from inbox.storage.fingerprints import Entry  # the events function reads messages, never fingerprints
+
     fields = from_item(item)
     entries = [
         Entry(
@@ -300,6 +306,8 @@ def login_counter_item(key: Key, counter: LoginCounterItem, *, ttl: int) -> Item
 
 
 def login_counter_from_item(item: Mapping[str, Any]) -> LoginCounterItem:
+    from inbox.storage.records import LoginCounterItem  # only the operator API counts logins
+
     fields = from_item(item)
     return LoginCounterItem(
         version=number_of(fields, "ver") or 0,

@@ -1,8 +1,10 @@
-"""The table's non-message records as Python values (messages are :class:`inbox.models.NormalizedMessage`).
+"""The table's records the operator API reads, as Python values (messages are
+:class:`inbox.models.NormalizedMessage`; the poller's state is :mod:`inbox.polling.state`'s).
 
 They live here, below every module that reads or writes them, so the codecs in
-:mod:`inbox.storage.items` can build them without an import pointing upwards; the modules that
-own their behaviour (conversations, the poller's state) re-export them.
+:mod:`inbox.storage.items` and :mod:`inbox.storage.conversation_rows` can build them without an
+import pointing upwards. Those codecs import them where they build one: the webhook, poller and
+events functions never read these records, so their cold start does not build these classes.
 """
 
 from __future__ import annotations
@@ -10,14 +12,13 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from inbox.models import reply_status_seen
-from inbox.normalize.timestamps import datetime_to_ms, format_ms
+from inbox.normalize.timestamps import datetime_to_ms
 from inbox.storage.table import sort_stamp
 
 REPLY_WINDOW = timedelta(hours=24)
-TokenStatus = Literal["ok", "rejected", "unknown"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,53 +106,6 @@ class Conversation:
             "messageCount": self.messageCount,
             "unanswered": self.unanswered,
             "replyWindow": self.reply_window(now),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Backlog:
-    """A catch-up in progress (see inbox.polling.round): every Instagram conversation whose last activity
-    lies between ``done_from_ms`` and ``done_to_ms`` has had all its messages newer than
-    ``floor_ms`` stored, and has not changed since."""
-
-    floor_ms: int
-    done_from_ms: int
-    done_to_ms: int
-
-    def covers(self, stamp: int | None) -> bool:
-        return stamp is not None and self.done_from_ms <= stamp <= self.done_to_ms
-
-    def to_log(self) -> dict[str, str]:
-        return {"floor": format_ms(self.floor_ms), "doneFrom": format_ms(self.done_from_ms)}
-
-
-@dataclass(frozen=True, slots=True)
-class PollerStatus:
-    """The poller's state item as read (see :mod:`inbox.polling.state`); defaults when it never ran."""
-
-    token_status: TokenStatus = "unknown"  # noqa: S105 - a state, not a password
-    token_checked_at: str | None = None
-    token_detail: str | None = None
-    cursor_ms: int | None = None
-    last_round_at: str | None = None
-    last_error: str | None = None
-    last_error_at: str | None = None
-    lease_owner: str | None = None
-    lease_expires_ms: int | None = None
-    backlog: Backlog | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """What the operator API shows (no secret: the token's health, never the token)."""
-        return {
-            "token": {
-                "status": self.token_status,
-                "checkedAt": self.token_checked_at,
-                "detail": self.token_detail,
-            },
-            "cursor": format_ms(self.cursor_ms) if self.cursor_ms is not None else None,
-            "lastRoundAt": self.last_round_at,
-            "catchingUpFrom": format_ms(self.backlog.floor_ms) if self.backlog is not None else None,
-            "lastError": {"reason": self.last_error, "at": self.last_error_at} if self.last_error else None,
         }
 
 

@@ -24,7 +24,7 @@ from inbox.errors import (
 )
 from inbox.http import Answer, error_answer
 from inbox.models import NormalizedMessage, Reaction
-from inbox.normalize import normalize
+from inbox.normalize.dispatch import normalize
 from inbox.observability import MetricName, count_rejected_delivery, logger, metrics, text_preview
 from inbox.settings import (
     META_APP_SECRET,
