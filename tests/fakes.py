@@ -20,7 +20,7 @@ from inbox.models import NormalizedMessage, Reaction
 from inbox.normalize.timestamps import to_epoch_ms
 from inbox.storage.matching import WriteOutcome, WriteResult
 from inbox.storage.store import ReactionOutcome, check_message
-from inbox.storage.table import MAX_ID_BYTES, sort_stamp
+from inbox.storage.table import MAX_ID_BYTES, REPLY_ID_PREFIX, sort_stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +96,18 @@ class FakeStore:
         raw_id = hashlib.sha256(raw).hexdigest()
         self.kept.setdefault(raw_id, KeptRaw(raw, reason, media_type, received_at, request_id or None))
         return raw_id
+
+
+def sending_reply(key: str, sender: str = "s1", *, at: str = "2026-12-02T10:05:00Z") -> NormalizedMessage:
+    """A reply as its claim writes it before Chatrace answers: outbound, ``sending``, attempted ``at``."""
+    return NormalizedMessage(
+        messageId=REPLY_ID_PREFIX + key,
+        senderId=sender,
+        text="on our way",
+        timestamp=at,
+        source="operator",
+        format="reply",
+        receivedAt=at,
+        direction="outbound",
+        status="sending",
+    )

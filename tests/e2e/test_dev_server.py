@@ -11,17 +11,13 @@ from inbox_dev import send_samples
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from inbox_dev.samples import load_samples
 
+from tests.bodies import SEED
+
 pytestmark = pytest.mark.e2e
 
 
 def unique_seed() -> dict[str, object]:
-    return {
-        "senderId": "123456789",
-        "messageId": f"e2e-{uuid.uuid4()}",
-        "text": "Тестовое сообщение",
-        "username": "test_user",
-        "timestamp": 1731499200,
-    }
+    return {**SEED, "messageId": f"e2e-{uuid.uuid4()}"}
 
 
 def test_seed_curl_is_stored_then_duplicate(dev_server: DevServer) -> None:

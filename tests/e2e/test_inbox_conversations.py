@@ -23,12 +23,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeChatrace]:
-    with FakeChatrace() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def server(fake: FakeChatrace) -> Iterator[DevServer]:
     server = start_dev_server({"INBOX_CHATRACE_TOKEN": fake.token, "INBOX_CHATRACE_API_URL": fake.base_url})
     yield server

@@ -26,30 +26,26 @@ def test_plan_mixes_redeliveries_after_their_originals_and_bad_bodies() -> None:
             assert deliveries[first_seen[delivery.key]].kind == "unique"
 
 
-def test_concurrent_deliveries_are_stored_exactly_once(
-    dev_server: DevServer, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("deliveries", "clients", "seed"),
+    [
+        pytest.param("300", "16", "3", id="concurrent"),
+        # issue 14's burst, smaller: 64 clients that each open a connection at once
+        pytest.param("128", "64", "5", id="burst-of-64"),
+    ],
+)
+def test_concurrent_deliveries_get_no_5xx_and_are_stored_exactly_once(
+    dev_server: DevServer, capsys: pytest.CaptureFixture[str], deliveries: str, clients: str, seed: str
 ) -> None:
     exit_code = load.main(
-        ["--url", dev_server.webhook_url, "--deliveries", "300", "--clients", "16", "--seed", "3"]
-    )
-    printed = capsys.readouterr().out
-    assert exit_code == 0, printed
-    assert "every stored message is listed once, under its answered id" in printed
-    assert "nothing lost, nothing stored twice, no 5xx" in printed
-
-
-def test_a_burst_from_64_clients_gets_no_5xx_and_loses_nothing(
-    dev_server: DevServer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # Given 64 clients that each open a connection at once (issue 14's burst, smaller)
-    exit_code = load.main(
-        ["--url", dev_server.webhook_url, "--deliveries", "128", "--clients", "64", "--seed", "5"]
+        ["--url", dev_server.webhook_url, "--deliveries", deliveries, "--clients", clients, "--seed", seed]
     )
     printed = capsys.readouterr().out
     # Then no answer is a 5xx, every answer is counted right (load.check) and every message is read
     # back once through the operator API (load.verify_stored)
     assert exit_code == 0, printed
     assert "every stored message is listed once, under its answered id" in printed
+    assert "nothing lost, nothing stored twice, no 5xx" in printed
 
 
 def test_the_dev_server_queues_64_connections_arriving_at_once() -> None:

@@ -19,6 +19,8 @@ from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.secrets import DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD
 
+from tests.bodies import meta_message
+
 pytestmark = pytest.mark.e2e
 
 INTERVAL_SECONDS = 2
@@ -145,23 +147,7 @@ def test_the_same_message_from_meta_and_from_chatrace_is_stored_once(
     row = fake.add_message(sender, "Do you ship to Lisbon?", timestamp_ms=now)
     wait_for("the poll", lambda: poller_lines(server, "message stored", row["id"]), 15, server)
 
-    meta = {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "17841400000000000",
-                "time": now,
-                "messaging": [
-                    {
-                        "sender": {"id": sender},
-                        "recipient": {"id": "17841400000000000"},
-                        "timestamp": now,
-                        "message": {"mid": row["id"], "text": "Do you ship to Lisbon?"},
-                    }
-                ],
-            }
-        ],
-    }
+    meta = meta_message(sender, {"mid": row["id"], "text": "Do you ship to Lisbon?"}, now)
     chatrace = {
         "source": "chatrace",
         "contact_id": sender,

@@ -20,18 +20,16 @@ import jwt
 import pytest
 from inbox_dev.devprocess import DevServer, start_dev_server, stop_dev_server
 from inbox_dev.fake_chatrace import FakeChatrace
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.web_inbox_support import (
     FAKE_CDN,
     Watched,
-    close_and_check,
     conversation,
     deliver,
     log_in,
     logged_in,
     meta_message,
-    open_inbox,
     screenshot,
     text_message,
 )
@@ -39,12 +37,6 @@ from tests.e2e.web_inbox_support import (
 pytestmark = pytest.mark.e2e
 
 JWT_SECRET = "browser-tests-signing-secret-of-enough-bytes"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeChatrace]:
-    with FakeChatrace() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -61,15 +53,21 @@ def server(fake: FakeChatrace) -> Iterator[DevServer]:
     stop_dev_server(server)
 
 
-@pytest.fixture
-def inbox(browser: Browser, server: DevServer) -> Iterator[Watched]:
-    watched = open_inbox(browser, server.base_url)
-    yield watched
-    close_and_check(watched)
-
-
 def run_id() -> str:
     return uuid.uuid4().hex[:8]
+
+
+def open_thread(inbox: Watched, server: DevServer, sender: str, text: str, age_seconds: int) -> Locator:
+    """Logged in, with ``sender``'s message delivered and its conversation open: the thread's items."""
+    deliver(server, text_message(sender, text, age_seconds=age_seconds))
+    page = logged_in(inbox)
+    conversation(page, sender).click()
+    return page.get_by_role("list", name="Messages").get_by_role("listitem")
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_role("textbox", name="Reply").fill(text)
+    page.get_by_role("button", name="Send").click()
 
 
 # ------------------------------------------------------------------------------------ the page itself
@@ -268,11 +266,9 @@ def test_a_thread_shows_messages_in_order_with_direction_time_source_and_media(
 
 
 def test_a_closed_window_disables_the_reply_with_the_reason(inbox: Watched, server: DevServer) -> None:
-    run = run_id()
-    deliver(server, text_message(f"late-{run}", "are you there?", age_seconds=2 * 86400))
-    page = logged_in(inbox)
-    conversation(page, f"late-{run}").click()
-    expect(page.get_by_role("list", name="Messages").get_by_role("listitem")).to_have_count(1)
+    items = open_thread(inbox, server, f"late-{run_id()}", "are you there?", age_seconds=2 * 86400)
+    page = inbox.page
+    expect(items).to_have_count(1)
     expect(page.get_by_role("textbox", name="Reply")).to_be_disabled()
     expect(page.get_by_role("button", name="Send")).to_be_disabled()
     expect(page.get_by_text(re.compile("Reply window closed since .*24 hours")).first).to_be_visible()
@@ -281,17 +277,12 @@ def test_a_closed_window_disables_the_reply_with_the_reason(inbox: Watched, serv
 def test_a_failed_reply_shows_chatraces_reason_and_can_be_retried(
     inbox: Watched, server: DevServer, fake: FakeChatrace
 ) -> None:
-    run = run_id()
-    sender = f"retry-{run}"
-    deliver(server, text_message(sender, "price?", age_seconds=30))
-    page = logged_in(inbox)
-    conversation(page, sender).click()
+    sender = f"retry-{run_id()}"
+    items = open_thread(inbox, server, sender, "price?", age_seconds=30)
     # Given Chatrace refuses the next send
     fake.fail("error200")
     inbox.expect_error(r"status of 502")
-    page.get_by_role("textbox", name="Reply").fill("It is 20 EUR.")
-    page.get_by_role("button", name="Send").click()
-    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    send(inbox.page, "It is 20 EUR.")
     # Then the reply shows as failed with Chatrace's reason, and a Retry
     expect(items.nth(1)).to_contain_text("Failed: Temporary failure, try again")
     # When it is retried
@@ -409,10 +400,8 @@ def test_the_setup_view_shows_checks_polling_and_token_health_read_only(
 
 def test_new_messages_appear_without_reloading(inbox: Watched, server: DevServer) -> None:
     run = run_id()
-    deliver(server, text_message(f"live-{run}", "first", age_seconds=5))
-    page = logged_in(inbox)
-    conversation(page, f"live-{run}").click()
-    thread = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    thread = open_thread(inbox, server, f"live-{run}", "first", age_seconds=5)
+    page = inbox.page
     expect(thread).to_have_count(1)
     # When the open conversation's customer writes again, and a new customer writes
     deliver(server, text_message(f"live-{run}", f"second {run}"))
@@ -454,12 +443,8 @@ def test_a_reaction_shows_on_the_message_it_reacts_to_and_is_no_new_message(
 def test_a_reply_shows_sending_until_chatrace_answers(
     inbox: Watched, server: DevServer, fake: FakeChatrace
 ) -> None:
-    run = run_id()
-    sender = f"slow-{run}"
-    deliver(server, text_message(sender, "hello?", age_seconds=30))
-    page = logged_in(inbox)
-    conversation(page, sender).click()
-    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    items = open_thread(inbox, server, f"slow-{run_id()}", "hello?", age_seconds=30)
+    page = inbox.page
     expect(items).to_have_count(1)
     # Given Chatrace takes a while to answer
     fake.fail("slow")
@@ -475,17 +460,11 @@ def test_a_reply_shows_sending_until_chatrace_answers(
 def test_a_reply_whose_outcome_is_unknown_says_so_and_offers_no_retry(
     inbox: Watched, server: DevServer, fake: FakeChatrace
 ) -> None:
-    run = run_id()
-    sender = f"unknown-{run}"
-    deliver(server, text_message(sender, "still there?", age_seconds=30))
-    page = logged_in(inbox)
-    conversation(page, sender).click()
+    items = open_thread(inbox, server, f"unknown-{run_id()}", "still there?", age_seconds=30)
     # Given Chatrace answers the send with a 500 (it may or may not have sent it)
     fake.fail("500")
     inbox.expect_error(r"status of 50\d")
-    page.get_by_role("textbox", name="Reply").fill("Yes, here.")
-    page.get_by_role("button", name="Send").click()
-    items = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    send(inbox.page, "Yes, here.")
     # Then the reply says its outcome is unknown, and nothing invites a second send
     expect(items.nth(1)).to_contain_text("Unknown (not retried: it may have reached the customer)")
     expect(items.nth(1).get_by_role("button", name="Retry")).to_have_count(0)

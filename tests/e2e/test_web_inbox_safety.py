@@ -44,13 +44,6 @@ def server() -> Iterator[DevServer]:
 
 
 @pytest.fixture
-def inbox(browser: Browser, server: DevServer) -> Iterator[Watched]:
-    watched = open_inbox(browser, server.base_url)
-    yield watched
-    close_and_check(watched)
-
-
-@pytest.fixture
 def phone(browser: Browser, server: DevServer) -> Iterator[Watched]:
     watched = open_inbox(
         browser, server.base_url, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True

@@ -23,6 +23,8 @@ from inbox_dev.devprocess import DevServer
 from inbox_dev.secrets import DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
+from tests.bodies import meta_body, meta_item
+
 FAKE_CDN = "cdn.example.test"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -129,26 +131,11 @@ def text_message(
     return body
 
 
-def meta_message(sender: str, message: dict[str, Any], *, age_seconds: int = 0) -> dict[str, Any]:
-    """Meta's own webhook body with one ``messaging`` entry (``message`` or ``reaction``…)."""
+def meta_message(sender: str, event: dict[str, Any], *, age_seconds: int = 0) -> dict[str, Any]:
+    """Meta's own webhook body with one ``messaging`` item; ``event`` is ``{"message": …}`` or
+    ``{"reaction": …}``."""
     ms = int(time.time() * 1000) - age_seconds * 1000
-    return {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "17841400000000000",
-                "time": ms,
-                "messaging": [
-                    {
-                        "sender": {"id": sender},
-                        "recipient": {"id": "17841400000000000"},
-                        "timestamp": ms,
-                        **message,
-                    }
-                ],
-            }
-        ],
-    }
+    return meta_body(meta_item(sender, ms, **event), time=ms)
 
 
 def screenshot(page: Page, name: str, tmp_dir: Path) -> Path:

@@ -20,6 +20,7 @@ from inbox.settings import INITIAL_SESSION_GENERATION
 from inbox.storage.store import MessageStore
 from inbox_dev.local_aws import LocalStack
 
+from tests.bodies import SEED
 from tests.conftest import Invoke, LogCapture
 from tests.integration.conftest import (
     ADMIN_EMAIL,
@@ -416,14 +417,7 @@ def all_pages(call: Call, token: str, query: dict[str, str]) -> list[list[dict[s
 def test_a_posted_message_is_listed_in_the_webhooks_shape(
     call: Call, token: str, invoke_webhook: Invoke
 ) -> None:
-    seed = {
-        "senderId": "123456789",
-        "messageId": "test-123",
-        "text": "Тестовое сообщение",
-        "username": "test_user",
-        "timestamp": 1731499200,
-    }
-    posted = json.loads(invoke_webhook("POST", body=json.dumps(seed).encode(), headers=JSON)["body"])
+    posted = json.loads(invoke_webhook("POST", body=json.dumps(SEED).encode(), headers=JSON)["body"])
     listed = call("GET", "/instagram/messages", token=token)
     assert listed.status == 200
     expected = {k: v for k, v in posted["messages"][0].items() if k != "status"}

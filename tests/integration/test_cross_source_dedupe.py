@@ -29,6 +29,7 @@ from inbox_dev.fake_chatrace import FakeChatrace
 from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import LocalStack
 
+from tests.bodies import meta_message
 from tests.conftest import Invoke
 from tests.integration.poller_support import enable_polling, messages, stored
 
@@ -71,23 +72,7 @@ def chatrace_body(
 
 
 def meta_body(mid: str, text: str, at_ms: int, *, contact: str = CONTACT) -> dict[str, Any]:
-    return {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "17841400000000000",
-                "time": at_ms,
-                "messaging": [
-                    {
-                        "sender": {"id": contact},
-                        "recipient": {"id": "17841400000000000"},
-                        "timestamp": at_ms,
-                        "message": {"mid": mid, "text": text},
-                    }
-                ],
-            }
-        ],
-    }
+    return meta_message(contact, {"mid": mid, "text": text}, at_ms)
 
 
 def webhook_message(body: dict[str, Any]) -> NormalizedMessage:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from inbox_dev import moto_transactions
 from moto.dynamodb.models import DynamoDBBackend
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import ConditionCheckTypeDef, TransactWriteItemTypeDef
 
 
 def key(pk: str) -> dict[str, Any]:
@@ -36,33 +39,32 @@ def test_it_is_installed_by_local_aws(table_name: str) -> None:
     assert getattr(DynamoDBBackend.transact_write_items, moto_transactions.INSTALLED_FLAG, False)
 
 
+def four_actions(
+    table: str, *, value: str, check: str, return_old: bool = False
+) -> list[TransactWriteItemTypeDef]:
+    """Put "new", set "kept"'s ``v`` to ``value``, delete "doomed", check that ``check`` does not exist."""
+    absent = "attribute_not_exists(pk)"
+    condition: ConditionCheckTypeDef = {"TableName": table, "Key": key(check), "ConditionExpression": absent}
+    if return_old:
+        condition["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return [
+        {"Put": {"TableName": table, "Item": item("new", v="1"), "ConditionExpression": absent}},
+        {
+            "Update": {
+                "TableName": table,
+                "Key": key("kept"),
+                "UpdateExpression": "SET v = :v",
+                "ExpressionAttributeValues": {":v": {"S": value}},
+            }
+        },
+        {"Delete": {"TableName": table, "Key": key("doomed")}},
+        {"ConditionCheck": condition},
+    ]
+
+
 def test_a_committed_transaction_applies_every_action(table: str) -> None:
     boto3.client("dynamodb").transact_write_items(
-        TransactItems=[
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": item("new", v="1"),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": key("kept"),
-                    "UpdateExpression": "SET v = :v",
-                    "ExpressionAttributeValues": {":v": {"S": "new"}},
-                }
-            },
-            {"Delete": {"TableName": table, "Key": key("doomed")}},
-            {
-                "ConditionCheck": {
-                    "TableName": table,
-                    "Key": key("absent"),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
+        TransactItems=four_actions(table, value="new", check="absent")
     )
     items = everything(table)
     assert set(items) == {"new", "kept", "guard"}
@@ -73,26 +75,7 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(table: str) -> None
     before = everything(table)
     with pytest.raises(ClientError) as caught:
         boto3.client("dynamodb").transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": table, "Item": item("new", v="1")}},
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": key("kept"),
-                        "UpdateExpression": "SET v = :v",
-                        "ExpressionAttributeValues": {":v": {"S": "changed"}},
-                    }
-                },
-                {"Delete": {"TableName": table, "Key": key("doomed")}},
-                {
-                    "ConditionCheck": {
-                        "TableName": table,
-                        "Key": key("guard"),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-            ]
+            TransactItems=four_actions(table, value="changed", check="guard", return_old=True)
         )
     assert caught.value.response["Error"]["Code"] == "TransactionCanceledException"
     reasons: list[Any] = list(caught.value.response["CancellationReasons"])

@@ -22,7 +22,7 @@ from inbox.storage.protocol import Store
 from inbox.storage.store import MessageStore
 from inbox.storage.table import MAX_ID_BYTES, REPLY_ID_PREFIX, conversation_key, message_key
 
-from tests.fakes import FakeStore
+from tests.fakes import FakeStore, sending_reply
 
 
 @dataclass
@@ -68,20 +68,6 @@ def inbound(
     )
 
 
-def reply(message_id: str, sender: str = "s1", *, at: str = "2026-12-02T10:05:00Z") -> NormalizedMessage:
-    return NormalizedMessage(
-        messageId=REPLY_ID_PREFIX + message_id,
-        senderId=sender,
-        text="on our way",
-        timestamp=at,
-        source="operator",
-        format="reply",
-        receivedAt=at,
-        direction="outbound",
-        status="sending",
-    )
-
-
 def reaction(message_id: str, at: str, emoji: str = "❤") -> Reaction:
     return Reaction(
         messageId=message_id, senderId="s1", action="react", reaction="love", emoji=emoji, timestamp=at
@@ -107,7 +93,7 @@ def test_a_conversation_counts_each_distinct_message_exactly(subject: Subject) -
             == "stored"
         )
     assert subject.store.put_message(inbound("other", "s2")) == "stored"
-    assert subject.store.put_message(reply("r1")) == "stored"
+    assert subject.store.put_message(sending_reply("r1")) == "stored"
     assert (subject.count("s1"), subject.count("s2"), subject.count("nobody")) == (4, 1, 0)
 
 
@@ -135,9 +121,9 @@ def _stamp(seconds_ago: int) -> str:
 
 
 def test_a_reply_outcome_is_recorded_and_only_a_failed_attempt_is_retaken_once(subject: Subject) -> None:
-    sending = reply("r1")
+    sending = sending_reply("r1")
     retaken, later = _stamp(5), _stamp(2)
-    assert subject.store.record_reply_outcome(reply("gone")) is False
+    assert subject.store.record_reply_outcome(sending_reply("gone")) is False
     assert subject.store.put_message(sending) == "stored"
     attempt = sending.receivedAt
     # Still sending: nobody may take it over

@@ -13,15 +13,9 @@ from inbox import settings as inbox_settings
 from inbox.webhook.auth import signature_for
 from inbox_dev.samples import load_samples, mismatches
 
+from tests.bodies import SEED, SEED_MESSAGE, meta_message
 from tests.conftest import Invoke, LogCapture
 
-SEED = {
-    "senderId": "123456789",
-    "messageId": "test-123",
-    "text": "Тестовое сообщение",
-    "username": "test_user",
-    "timestamp": 1731499200,
-}
 JSON = {"content-type": "application/json"}
 SAMPLES = {sample.name: sample for sample in load_samples()}
 
@@ -70,19 +64,8 @@ def test_seed_body_is_stored_then_answered_duplicate_and_stored_once(
 
 def test_answer_carries_the_normalized_message(invoke_webhook: Invoke) -> None:
     _, body = post(invoke_webhook, SEED)
-    assert body["messages"][0] == {
-        "messageId": "test-123",
-        "senderId": "123456789",
-        "username": "test_user",
-        "text": "Тестовое сообщение",
-        "attachments": [],
-        "timestamp": "2024-11-13T12:00:00Z",
-        "source": "webhook",
-        "format": "flat",
-        "receivedAt": body["messages"][0]["receivedAt"],
-        "direction": "inbound",
-        "status": "stored",
-    }
+    received = body["messages"][0]["receivedAt"]
+    assert body["messages"][0] == {**SEED_MESSAGE, "receivedAt": received, "status": "stored"}
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", None, "application/json; charset=utf-8"])
@@ -127,23 +110,7 @@ def test_bodies_without_a_message_are_kept_and_answered_202(
 def test_only_an_echo_is_answered_ignored_and_nothing_is_stored(
     invoke_webhook: Invoke, table_name: str
 ) -> None:
-    echo = {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "1",
-                "time": 1,
-                "messaging": [
-                    {
-                        "sender": {"id": "1"},
-                        "recipient": {"id": "2"},
-                        "timestamp": 1731499200000,
-                        "message": {"mid": "e", "text": "ours", "is_echo": True},
-                    }
-                ],
-            }
-        ],
-    }
+    echo = meta_message("1", {"mid": "e", "text": "ours", "is_echo": True}, 1731499200000)
     status, body = post(invoke_webhook, echo)
     assert (status, body) == (200, {"status": "ignored", "messages": []})
     assert items(table_name, "MSG#") == []

@@ -20,6 +20,7 @@ from inbox.errors import StoreUnavailable
 from inbox.normalize.timestamps import MAX_FUTURE_MS, datetime_to_ms, format_ms
 from inbox.operator.conversations import ConversationReader
 
+from tests.bodies import meta_message
 from tests.conftest import Invoke
 
 JSON = {"content-type": "application/json"}
@@ -101,23 +102,7 @@ def test_an_older_message_arriving_late_keeps_the_window_at_the_newest_and_is_co
     "body",
     [
         {"senderId": "2004", "messageId": "reply:0123456789abcdef0123456789abcdef01234567", "text": "hi"},
-        {
-            "object": "instagram",
-            "entry": [
-                {
-                    "id": "9",
-                    "time": 1731499200000,
-                    "messaging": [
-                        {
-                            "sender": {"id": "2004"},
-                            "recipient": {"id": "9"},
-                            "timestamp": 1731499200000,
-                            "message": {"mid": "reply:abc", "text": "hi"},
-                        }
-                    ],
-                }
-            ],
-        },
+        meta_message("2004", {"mid": "reply:abc", "text": "hi"}, 1731499200000),
     ],
     ids=["flat", "meta-mid"],
 )

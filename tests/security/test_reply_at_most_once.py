@@ -103,6 +103,41 @@ def last_conversation(call: Call, token: str) -> dict[str, Any]:
     return last
 
 
+def assert_unknown(call: Call, token: str, fake: FakeChatrace, fault: str, key: str, status: int) -> Reply:
+    """With Chatrace failing as ``fault``, a reply is answered ``status`` with its outcome unknown."""
+    fake.fail(fault)
+    first = reply(call, token, key)
+    assert first.status == status, first
+    assert first.body["reply"]["status"] == "unknown"
+    return first
+
+
+def assert_replayed(
+    call: Call,
+    token: str,
+    fake: FakeChatrace,
+    key: str,
+    status: int = 409,
+    outcome: str = "unknown",
+    sent: int = 1,
+) -> Reply:
+    """A retry with ``key`` answers the stored reply again (``replayed``, its ``outcome``) and Chatrace
+    has still sent ``sent`` texts: the retry sent nothing."""
+    again = reply(call, token, key)
+    assert again.status == status, again
+    assert again.body["replayed"] is True
+    assert again.body["reply"]["status"] == outcome
+    assert len(fake.sent) == sent
+    return again
+
+
+def assert_listed_as_unknown(call: Call, token: str) -> None:
+    """The conversation and the message list show the reply as unknown, for the operator to check."""
+    assert last_conversation(call, token)["status"] == "unknown"
+    listed = call("GET", "/instagram/messages", token=token, query={"senderId": CONTACT}).body["messages"]
+    assert [m.get("status") for m in listed] == ["unknown", None]
+
+
 # ----------------------------------------------------------------------- unknown outcomes
 
 
@@ -110,31 +145,19 @@ def test_a_chatrace_slower_than_the_client_timeout_is_unknown_and_never_resent_w
     call: Call, token: str, fake: FakeChatrace
 ) -> None:
     # Given a Chatrace that sends the text but answers after the client gave up
-    fake.fail("slow")
-
     # When the operator replies
-    first = reply(call, token, "k-slow")
-
     # Then the answer says the outcome is unknown, and Chatrace did deliver it meanwhile
-    assert first.status == 504, first
-    assert first.body["reply"]["status"] == "unknown"
+    first = assert_unknown(call, token, fake, "slow", "k-slow", 504)
     assert "may have reached the customer" in first.body["error"]
     assert sends_once_landed(fake, 1) == 1
 
     # When the client retries with the same key
-    again = reply(call, token, "k-slow")
-
     # Then the stored reply comes back, nothing is sent
-    assert again.status == 409, again
-    assert again.body["replayed"] is True
+    again = assert_replayed(call, token, fake, "k-slow")
     assert again.body["reply"]["messageId"] == first.body["reply"]["messageId"]
-    assert again.body["reply"]["status"] == "unknown"
-    assert len(fake.sent) == 1
 
     # And the conversation and the message list show it as unknown, for the operator to check
-    assert last_conversation(call, token)["status"] == "unknown"
-    listed = call("GET", "/instagram/messages", token=token, query={"senderId": CONTACT}).body["messages"]
-    assert [m.get("status") for m in listed] == ["unknown", None]
+    assert_listed_as_unknown(call, token)
 
     # And only a new key sends again
     assert reply(call, token, "k-slow-2").status == 201
@@ -144,14 +167,9 @@ def test_a_chatrace_slower_than_the_client_timeout_is_unknown_and_never_resent_w
 def test_a_connection_lost_after_the_request_was_written_is_unknown(
     call: Call, token: str, fake: FakeChatrace
 ) -> None:
-    fake.fail("hangup")
-    first = reply(call, token, "k-hangup")
-    assert first.status == 502, first
-    assert first.body["reply"]["status"] == "unknown"
+    assert_unknown(call, token, fake, "hangup", "k-hangup", 502)
     assert len(fake.sent) == 1
-    again = reply(call, token, "k-hangup")
-    assert (again.status, again.body["reply"]["status"]) == (409, "unknown")
-    assert len(fake.sent) == 1
+    assert_replayed(call, token, fake, "k-hangup")
 
 
 def test_a_chatrace_5xx_is_unknown_and_a_refusal_or_no_connection_is_failed_and_sent_again(
@@ -160,8 +178,7 @@ def test_a_chatrace_5xx_is_unknown_and_a_refusal_or_no_connection_is_failed_and_
     # A 5xx: Chatrace failed somewhere, perhaps after sending
     fake.fail("500")
     assert reply(call, token, "k-500").body["reply"]["status"] == "unknown"
-    assert reply(call, token, "k-500").status == 409
-    assert fake.sent == []
+    assert_replayed(call, token, fake, "k-500", sent=0)
 
     # A refusal (Chatrace answered and did not send): failed, and its retry really sends
     fake.fail("error200")
@@ -242,15 +259,11 @@ def test_a_reply_cut_off_mid_send_reads_as_unknown_and_is_never_resent(
     )
 
     # Then the conversation and the message list show it as unknown, for the operator to check
-    assert last_conversation(call, token)["status"] == "unknown"
-    listed = call("GET", "/instagram/messages", token=token, query={"senderId": CONTACT}).body["messages"]
-    assert [m.get("status") for m in listed] == ["unknown", None]
+    assert_listed_as_unknown(call, token)
 
     # And a retry with the same key answers it as unknown, and nothing is sent again
-    again = reply(call, token, "k-crash")
-    assert (again.status, again.body["reply"]["status"]) == (409, "unknown")
+    assert_replayed(call, token, fake, "k-crash")
     assert stored_reply(table_name, message_id)["status"] == {"S": "sending"}  # never taken over
-    assert len(fake.sent) == 1
 
 
 # ----------------------------------------------------------------------- the final write fails
@@ -307,9 +320,7 @@ def test_chatrace_accepted_but_the_record_failed_answers_sent_and_completes_it_l
     assert len(config_module.api.pending_replies) == 0
 
     # And a retry with the key is answered from the record, still without sending
-    again = reply(call, token, "k-record")
-    assert (again.status, again.body["replayed"], again.body["reply"]["status"]) == (200, True, "sent")
-    assert len(fake.sent) == 1
+    assert_replayed(call, token, fake, "k-record", status=200, outcome="sent")
 
 
 def test_a_record_lost_with_its_container_reads_as_unknown_never_a_second_send(
@@ -335,6 +346,4 @@ def test_a_record_lost_with_its_container_reads_as_unknown_never_a_second_send(
         UpdateExpression="SET receivedAt = :at",
         ExpressionAttributeValues={":at": {"S": stale}},
     )
-    again = reply(call, token, "k-lost")
-    assert (again.status, again.body["reply"]["status"]) == (409, "unknown")
-    assert len(fake.sent) == 1
+    assert_replayed(call, token, fake, "k-lost")

@@ -15,7 +15,7 @@ from inbox.operator.conversations import ConversationReader
 from inbox.operator.replies import PendingOutcomes, _reclaim
 from inbox.storage.table import REPLY_ID_PREFIX
 
-from tests.fakes import FakeStore
+from tests.fakes import FakeStore, sending_reply
 
 NOW = datetime(2026, 12, 2, 10, 5, tzinfo=UTC)
 ID = REPLY_ID_PREFIX + "k1"
@@ -31,18 +31,8 @@ class Reader:
         return self.store.messages.get(message_id)
 
 
-def sending(at: str = "2026-12-02T10:04:00Z") -> NormalizedMessage:
-    return NormalizedMessage(
-        messageId=ID,
-        senderId="s1",
-        text="on our way",
-        timestamp=at,
-        source="operator",
-        format="reply",
-        receivedAt=at,
-        direction="outbound",
-        status="sending",
-    )
+def sending() -> NormalizedMessage:
+    return sending_reply("k1", at="2026-12-02T10:04:00Z")
 
 
 def reclaim(store: FakeStore, text: str = "on our way") -> NormalizedMessage | Answer:

@@ -10,6 +10,8 @@ from typing import Any
 from inbox.models import NormalizedMessage, NormalizeResult
 from inbox.normalize.dispatch import normalize
 
+from tests import bodies
+
 RECEIVED_AT = datetime(2025, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
 RECEIVED_AT_TEXT = "2025-01-02T03:04:05.678Z"
 LATER = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -53,18 +55,8 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def meta_body(*items: object, object_: str = "instagram", key: str = "messaging") -> dict[str, Any]:
-    return {
-        "object": object_,
-        "entry": [{"id": "17841400000000000", "time": 1731499999999, key: list(items)}],
-    }
-
-
 def meta_item(
     message: object, *, sender: object = "1122", timestamp: object = 1731499380000
 ) -> dict[str, Any]:
-    item: dict[str, Any] = {"recipient": {"id": "17841400000000000"}, "timestamp": timestamp}
-    if sender is not None:
-        item["sender"] = {"id": sender}
-    item["message"] = message
-    return item
+    """A ``messaging`` item carrying ``message`` (tests.bodies.meta_item with this file's defaults)."""
+    return bodies.meta_item(sender, timestamp, message=message)

@@ -5,30 +5,14 @@ from urllib.parse import parse_qs, parse_qsl
 
 import pytest
 
-from .helpers import RECEIVED_AT_TEXT, ignored, load, only, sample_files, unrecognized
+from tests.bodies import SEED, SEED_MESSAGE
 
-SEED = {
-    "senderId": "123456789",
-    "messageId": "test-123",
-    "text": "Тестовое сообщение",
-    "username": "test_user",
-    "timestamp": 1731499200,
-}
+from .helpers import RECEIVED_AT_TEXT, ignored, load, only, sample_files, unrecognized
 
 
 def test_seed_body_is_flat() -> None:
     message = only(SEED)
-    assert {k: v for k, v in message.to_json().items() if k != "receivedAt"} == {
-        "messageId": "test-123",
-        "senderId": "123456789",
-        "username": "test_user",
-        "text": "Тестовое сообщение",
-        "attachments": [],
-        "timestamp": "2024-11-13T12:00:00Z",
-        "source": "webhook",
-        "format": "flat",
-        "direction": "inbound",
-    }
+    assert {k: v for k, v in message.to_json().items() if k != "receivedAt"} == SEED_MESSAGE
     assert message.receivedAt == RECEIVED_AT_TEXT
 
 

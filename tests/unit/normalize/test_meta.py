@@ -4,7 +4,10 @@ from typing import Any
 
 import pytest
 
-from .helpers import RECEIVED_AT_TEXT, ignored, meta_body, meta_item, norm, only, unrecognized
+from tests import bodies
+from tests.bodies import meta_body
+
+from .helpers import RECEIVED_AT_TEXT, ignored, meta_item, norm, only, unrecognized
 
 
 def test_meta_text_message_becomes_one_message_without_username() -> None:
@@ -170,29 +173,15 @@ def test_meta_never_reads_a_username() -> None:
 
 
 def test_meta_changes_with_other_fields_are_ignored() -> None:
-    body = {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "1",
-                "time": 1731499200,
-                "changes": [
-                    {"field": "comments", "value": {"from": {"id": "5"}, "text": "nice", "id": "c1"}}
-                ],
-            }
-        ],
-    }
+    comment = {"field": "comments", "value": {"from": {"id": "5"}, "text": "nice", "id": "c1"}}
+    body = meta_body(comment, time=1731499200, key="changes")
     ignored(body)
 
 
 def reaction_item(
     reaction: object, *, sender: object = "1122", timestamp: object = 1731499440000
 ) -> dict[str, Any]:
-    item: dict[str, Any] = {"recipient": {"id": "17841400000000000"}, "timestamp": timestamp}
-    if sender is not None:
-        item["sender"] = {"id": sender}
-    item["reaction"] = reaction
-    return item
+    return bodies.meta_item(sender, timestamp, reaction=reaction)
 
 
 def test_a_reaction_is_no_message_but_is_read_as_a_reaction() -> None:

@@ -4,53 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from .helpers import LATER, RECEIVED_AT_TEXT, ignored, meta_body, meta_item, norm, only
+from tests import bodies
+from tests.bodies import meta_body
+
+from .helpers import LATER, RECEIVED_AT_TEXT, ignored, meta_item, norm, only
 
 CAPTION = "Build a workspace that attracts talent"
 POST_URL = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=18139494541428835&signature=Ab%2Bc-_"
 
 
 def test_quirk_message_edit_without_sender_does_not_crash_and_is_not_a_new_message() -> None:
-    body = {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "17841400000000000",
-                "time": 1731499200123,
-                "messaging": [
-                    {
-                        "recipient": {"id": "17841400000000000"},
-                        "timestamp": 1731499200000,
-                        "message_edit": {"mid": "aWdf...", "text": "hello", "num_edit": 0},
-                    }
-                ],
-            }
-        ],
-    }
+    edit = {"mid": "aWdf...", "text": "hello", "num_edit": 0}
+    body = meta_body(bodies.meta_item(None, 1731499200000, message_edit=edit), time=1731499200123)
     assert ignored(body).format == "meta"
 
 
 def test_quirk_dashboard_test_button_changes_shape_is_a_message_with_seconds_as_strings() -> None:
-    body = {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "0",
-                "time": 1731499300,
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "sender": {"id": "12334"},
-                            "recipient": {"id": "23245"},
-                            "timestamp": "1731499200",
-                            "message": {"mid": "random_mid", "text": "random_text"},
-                        },
-                    }
-                ],
-            }
-        ],
+    value = {
+        "sender": {"id": "12334"},
+        "recipient": {"id": "23245"},
+        "timestamp": "1731499200",
+        "message": {"mid": "random_mid", "text": "random_text"},
     }
+    body = meta_body({"field": "messages", "value": value}, time=1731499300, key="changes")
     message = only(body)
     assert (message.format, message.senderId, message.messageId, message.text) == (
         "meta",

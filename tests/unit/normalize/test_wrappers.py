@@ -7,7 +7,9 @@ import pytest
 from inbox.normalize.context import MAX_ITEMS
 from inbox.normalize.wrappers import MAX_DEPTH
 
-from .helpers import ignored, meta_body, meta_item, norm, unrecognized
+from tests.bodies import meta_body
+
+from .helpers import ignored, meta_item, norm, unrecognized
 
 
 def _flat(n: int) -> dict[str, Any]:
