@@ -26,6 +26,15 @@ STRING_PARAMETERS = {s.name for s in settings.SETTINGS if not s.secret}
 SECRET_PARAMETERS = {s.name for s in settings.SETTINGS if s.secret}
 
 # Spelled out on purpose: what each function can read, reviewed as a list, not derived.
+CHATRACE_AND_POLLING = {
+    "chatrace/token",
+    "chatrace/account-id",
+    "chatrace/inbox-url",
+    "chatrace/api-url",
+    "chatrace/reply-channel",
+    "polling/enabled",
+    "polling/interval-seconds",
+}
 EXPECTED = {
     "WebhookFunction": {
         "webhook/webhook-secret",
@@ -33,28 +42,14 @@ EXPECTED = {
         "webhook/meta-verify-token",
         "normalize/fieldmap",
     },
-    "PollerFunction": {
-        "chatrace/token",
-        "chatrace/account-id",
-        "chatrace/inbox-url",
-        "chatrace/api-url",
-        "chatrace/reply-channel",
-        "polling/enabled",
-        "polling/interval-seconds",
-    },
+    "PollerFunction": CHATRACE_AND_POLLING,
     "ConfigFunction": {
         "auth/jwt-secret",
         "auth/admin-email",
         "auth/admin-password-hash",
         "auth/session-generation",
         "auth/token-lifetime-seconds",
-        "chatrace/token",
-        "chatrace/account-id",
-        "chatrace/inbox-url",
-        "chatrace/api-url",
-        "chatrace/reply-channel",
-        "polling/enabled",
-        "polling/interval-seconds",
+        *CHATRACE_AND_POLLING,
         "normalize/fieldmap",
     },
     "EventsFunction": set(),

@@ -5,12 +5,16 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
 import boto3
+import jwt
 import pytest
+from inbox.operator import tokens
 from inbox.operator.passwords import hash_password
+from inbox.settings import INITIAL_SESSION_GENERATION
 from inbox.storage.store import MessageStore
 from inbox_dev.events import http_api_event
 from inbox_dev.lambdas import LambdaContext
@@ -35,6 +39,25 @@ PROTECTED = [
     ("GET", "/instagram/unrecognized"),
     ("POST", "/instagram/unrecognized/" + "a" * 64 + "/replay"),
 ]
+
+
+def forged(**changes: Any) -> str:
+    """A token of the local stack's shape, signed with its key unless ``key``/``algorithm`` say
+    otherwise; ``changes`` replace claims (None drops one): what a leaked key, a minting bug or an
+    attacker would produce."""
+    now = int(datetime.now(UTC).timestamp())
+    claims = {
+        "sub": "admin",
+        "iat": now,
+        "exp": now + 600,
+        "iss": tokens.issuer_for("/chatrace-inbox-local"),
+        "aud": tokens.AUDIENCE,
+        "gen": INITIAL_SESSION_GENERATION,
+    }
+    key = changes.pop("key", JWT_SECRET)
+    algorithm = changes.pop("algorithm", "HS256")
+    claims.update(changes)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm=algorithm)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 from botocore.stub import Stubber
 from inbox import settings as inbox_settings
 from inbox.models import NormalizedMessage
-from inbox.operator import tokens
 from inbox.settings import INITIAL_SESSION_GENERATION
 from inbox.storage.store import MessageStore
 from inbox_dev.local_aws import LocalStack
@@ -32,6 +31,7 @@ from tests.integration.conftest import (
     PROTECTED,
     Call,
     Reply,
+    forged,
 )
 
 
@@ -61,22 +61,6 @@ def put_parameter(stack: LocalStack, name: str, value: str, kind: str = "String"
         Overwrite=True,
     )
     inbox_settings.clear_caches()
-
-
-def forged(**changes: Any) -> str:
-    now = int(datetime.now(UTC).timestamp())
-    claims = {
-        "sub": "admin",
-        "iat": now,
-        "exp": now + 600,
-        "iss": tokens.issuer_for("/chatrace-inbox-local"),
-        "aud": tokens.AUDIENCE,
-        "gen": INITIAL_SESSION_GENERATION,
-    }
-    key = changes.pop("key", JWT_SECRET)
-    algorithm = changes.pop("algorithm", "HS256")
-    claims.update(changes)
-    return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm=algorithm)
 
 
 # ------------------------------------------------------------------------------------------ login

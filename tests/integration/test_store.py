@@ -111,19 +111,15 @@ def test_unreachable_dynamodb_becomes_store_unavailable(
 
 
 def test_kept_raw_bodies_expire_and_are_kept_once(store: MessageStore, table_name: str) -> None:
-    first = store.keep_raw(
-        b'{"test": "data"}',
-        reason="unrecognized",
-        media_type="application/json",
-        received_at=NOW,
-        ttl_days=30,
-    )
-    again = store.keep_raw(
-        b'{"test": "data"}',
-        reason="unrecognized",
-        media_type="application/json",
-        received_at=NOW,
-        ttl_days=30,
+    first, again = (
+        store.keep_raw(
+            b'{"test": "data"}',
+            reason="unrecognized",
+            media_type="application/json",
+            received_at=NOW,
+            ttl_days=30,
+        )
+        for _ in range(2)
     )
     assert first == again
     items = boto3.client("dynamodb").scan(TableName=table_name)["Items"]

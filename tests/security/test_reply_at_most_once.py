@@ -103,12 +103,11 @@ def last_conversation(call: Call, token: str) -> dict[str, Any]:
     return last
 
 
-def assert_unknown(call: Call, token: str, fake: FakeChatrace, fault: str, key: str, status: int) -> Reply:
-    """With Chatrace failing as ``fault``, a reply is answered ``status`` with its outcome unknown."""
-    fake.fail(fault)
+def assert_first(call: Call, token: str, key: str, status: int, outcome: str) -> Reply:
+    """The first reply with ``key``: answered ``status``, the reply's own status ``outcome``."""
     first = reply(call, token, key)
     assert first.status == status, first
-    assert first.body["reply"]["status"] == "unknown"
+    assert first.body["reply"]["status"] == outcome
     return first
 
 
@@ -147,7 +146,8 @@ def test_a_chatrace_slower_than_the_client_timeout_is_unknown_and_never_resent_w
     # Given a Chatrace that sends the text but answers after the client gave up
     # When the operator replies
     # Then the answer says the outcome is unknown, and Chatrace did deliver it meanwhile
-    first = assert_unknown(call, token, fake, "slow", "k-slow", 504)
+    fake.fail("slow")
+    first = assert_first(call, token, "k-slow", 504, "unknown")
     assert "may have reached the customer" in first.body["error"]
     assert sends_once_landed(fake, 1) == 1
 
@@ -167,7 +167,8 @@ def test_a_chatrace_slower_than_the_client_timeout_is_unknown_and_never_resent_w
 def test_a_connection_lost_after_the_request_was_written_is_unknown(
     call: Call, token: str, fake: FakeChatrace
 ) -> None:
-    assert_unknown(call, token, fake, "hangup", "k-hangup", 502)
+    fake.fail("hangup")
+    assert_first(call, token, "k-hangup", 502, "unknown")
     assert len(fake.sent) == 1
     assert_replayed(call, token, fake, "k-hangup")
 
@@ -182,8 +183,7 @@ def test_a_chatrace_5xx_is_unknown_and_a_refusal_or_no_connection_is_failed_and_
 
     # A refusal (Chatrace answered and did not send): failed, and its retry really sends
     fake.fail("error200")
-    refused = reply(call, token, "k-refused")
-    assert (refused.status, refused.body["reply"]["status"]) == (502, "failed")
+    assert_first(call, token, "k-refused", 502, "failed")
     assert reply(call, token, "k-refused").status == 201
     assert len(fake.sent) == 1
 
@@ -192,8 +192,7 @@ def test_a_chatrace_5xx_is_unknown_and_a_refusal_or_no_connection_is_failed_and_
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     set_api_url(stack, f"http://127.0.0.1:{closed_port}")
-    unreachable = reply(call, token, "k-down")
-    assert (unreachable.status, unreachable.body["reply"]["status"]) == (502, "failed")
+    assert_first(call, token, "k-down", 502, "failed")
     set_api_url(stack, fake.base_url)
     assert reply(call, token, "k-down").status == 201
     assert len(fake.sent) == 2
@@ -269,8 +268,11 @@ def test_a_reply_cut_off_mid_send_reads_as_unknown_and_is_never_resent(
 # ----------------------------------------------------------------------- the final write fails
 
 
+Switch = Callable[[bool], None]
+
+
 @pytest.fixture
-def failing_final_write(config_module: ModuleType) -> Iterator[Callable[[bool], None]]:
+def failing_final_write(config_module: ModuleType) -> Iterator[Switch]:
     """DynamoDB refusing the UpdateItem that records a reply's outcome, while switched on."""
     failing = {"on": False}
 
@@ -293,18 +295,14 @@ def test_chatrace_accepted_but_the_record_failed_answers_sent_and_completes_it_l
     token: str,
     fake: FakeChatrace,
     table_name: str,
-    failing_final_write: Callable[[bool], None],
+    failing_final_write: Switch,
     config_module: ModuleType,
 ) -> None:
     # Given DynamoDB failing on the write that records the outcome
-    failing_final_write(True)
-
     # When the operator replies
-    first = reply(call, token, "k-record")
-
     # Then the answer says sent (Chatrace accepted it), and the record still says sending
-    assert first.status == 201, first
-    assert first.body["reply"]["status"] == "sent"
+    failing_final_write(True)
+    first = assert_first(call, token, "k-record", 201, "sent")
     message_id = first.body["reply"]["messageId"]
     assert stored_reply(table_name, message_id)["status"] == {"S": "sending"}
     assert len(config_module.api.pending_replies) == 1
@@ -328,12 +326,11 @@ def test_a_record_lost_with_its_container_reads_as_unknown_never_a_second_send(
     token: str,
     fake: FakeChatrace,
     table_name: str,
-    failing_final_write: Callable[[bool], None],
+    failing_final_write: Switch,
     config_module: ModuleType,
 ) -> None:
     failing_final_write(True)
-    first = reply(call, token, "k-lost")
-    assert first.status == 201
+    first = assert_first(call, token, "k-lost", 201, "sent")
     failing_final_write(False)
     message_id = first.body["reply"]["messageId"]
 

@@ -16,11 +16,10 @@ import boto3
 import jwt
 import pytest
 from inbox import settings as inbox_settings
-from inbox.operator import tokens
-from inbox.settings import INITIAL_SESSION_GENERATION, SESSION_GENERATION
+from inbox.settings import SESSION_GENERATION
 from inbox_dev.local_aws import LocalStack
 
-from tests.integration.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, OPERATOR, Call
+from tests.integration.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OPERATOR, Call, forged
 
 NEW_PASSWORD = "a brand new operator password"
 LIFETIME = 3600  # the template's default auth/token-lifetime-seconds
@@ -33,21 +32,6 @@ def secrets() -> dict[str, str]:
 
 def login(call: Call, password: str = ADMIN_PASSWORD) -> Any:
     return call("POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": password})
-
-
-def signed(**changes: Any) -> str:
-    """A token signed with the stack's real key: what a leaked key or a minting bug would produce."""
-    now = int(datetime.now(UTC).timestamp())
-    claims: dict[str, Any] = {
-        "sub": "admin",
-        "iat": now,
-        "exp": now + 600,
-        "iss": tokens.issuer_for("/chatrace-inbox-local"),
-        "aud": tokens.AUDIENCE,
-        "gen": INITIAL_SESSION_GENERATION,
-    }
-    claims.update(changes)
-    return jwt.encode({k: v for k, v in claims.items() if v is not None}, JWT_SECRET, algorithm="HS256")
 
 
 # ------------------------------------------------------------------ a new generation
@@ -86,7 +70,7 @@ def test_a_token_of_an_older_generation_is_refused_and_a_new_login_works(
 
 def test_a_correctly_signed_token_of_the_current_generation_is_accepted(call: Call) -> None:
     # the control for the refusals below: the forger's tokens differ from this one in one claim only
-    assert call("GET", "/instagram/messages", token=signed()).status == 200
+    assert call("GET", "/instagram/messages", token=forged()).status == 200
 
 
 TEN_YEARS = 10 * 365 * 86400
@@ -107,7 +91,7 @@ def test_a_correctly_signed_token_beyond_the_rules_is_refused(call: Call, change
     changes = dict(changes)
     if "exp_in" in changes:
         changes["exp"] = int(datetime.now(UTC).timestamp()) + changes.pop("exp_in")
-    reply = call("GET", "/instagram/messages", token=signed(**changes))
+    reply = call("GET", "/instagram/messages", token=forged(**changes))
     assert reply.status == 401, reply
     assert 'error="invalid_token"' in reply.headers["WWW-Authenticate"]
 
