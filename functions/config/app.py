@@ -15,10 +15,9 @@ from inbox.operator.api import OperatorApi
 from inbox.operator.routes import auth, config, conversations, docs, messages, web, wire
 from inbox.settings import function_environment
 from inbox.storage.readers import MessageReader
-from inbox.storage.store import MessageStore
 
 env = function_environment()
-api = OperatorApi(env, store=MessageStore(env.table_name), reader=MessageReader(env.table_name))
+api = OperatorApi(env, reader=MessageReader(env.table_name))  # the store: on the routes that write
 
 app = APIGatewayHttpResolver(serializer=json_response, enable_validation=True)
 wire(app, api)  # the JWT gate, the services for Depends, the one error map

@@ -29,6 +29,9 @@ ROUTES_ONLY = {
     "httpx": "POST /instagram/conversations/{senderId}/reply",
     # POST /instagram/unrecognized/{id}/replay: the webhook's reading and write path
     "inbox.webhook.ingest": "POST /instagram/unrecognized/{id}/replay",
+    # the write path (content matching, fingerprints' writes): replay and replies, the routes that write
+    "inbox.storage.store": "a route that writes (replay, reply)",
+    "inbox.storage.matching": "a route that writes (replay, reply)",
     "inbox.webhook.delivery": "a route with a body",
     # GET /instagram/messages?q=…
     "inbox.operator.search": "GET /instagram/messages?q=",

@@ -10,9 +10,9 @@ or a setting's value.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from inbox.errors import InvalidRequest, RejectedDelivery
 from inbox.http import Answer
@@ -30,7 +30,6 @@ from inbox.settings import (
     token_lifetime,
 )
 from inbox.storage.readers import MessageReader
-from inbox.storage.store import MessageStore
 
 if TYPE_CHECKING:
     import httpx
@@ -38,16 +37,19 @@ if TYPE_CHECKING:
     from inbox.operator.config_update import ParameterWriter
     from inbox.operator.login_throttle import LoginThrottle
     from inbox.operator.replies import PendingOutcomes
+    from inbox.storage.store import MessageStore
 
 MAX_BODY_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
-class OperatorRequest:
-    """What the operator routes need of an API Gateway HTTP API event (header names lower-cased)."""
+class OperatorRequest(NamedTuple):
+    """What the operator routes need of an API Gateway HTTP API event (header names lower-cased).
 
-    headers: Mapping[str, str] = field(default_factory=dict)
-    query: Mapping[str, str] = field(default_factory=dict)
+    A named tuple, as :class:`inbox.settings.Settings`: a frozen dataclass costs a cold start more.
+    """
+
+    headers: Mapping[str, str] = MappingProxyType({})
+    query: Mapping[str, str] = MappingProxyType({})
     body: str | None = None
     is_base64: bool = False
     domain_name: str | None = None
@@ -76,8 +78,8 @@ class OperatorApi:
         self,
         env: FunctionEnvironment,
         *,
-        store: MessageStore,
         reader: MessageReader,
+        store: MessageStore | None = None,
         parameters: ParameterWriter | None = None,
         chatrace_transport: httpx.BaseTransport | None = None,
         throttle: LoginThrottle | None = None,
@@ -85,7 +87,7 @@ class OperatorApi:
     ) -> None:
         self.env = env
         self._throttle = throttle
-        self.store = store
+        self._store = store
         self.reader = reader
         self.conversations = ConversationReader(reader.table_name, reader._client)
         self.chatrace_transport = chatrace_transport
@@ -93,6 +95,15 @@ class OperatorApi:
         self._parameters = parameters
         self.issuer = tokens.issuer_for(env.settings_prefix)
         self.clock = clock
+
+    @property
+    def store(self) -> MessageStore:
+        """The write path: replay and replies write, every other route only reads (``reader``)."""
+        if self._store is None:
+            from inbox.storage.store import MessageStore  # content matching, fingerprints' writes
+
+            self._store = MessageStore(self.env.table_name)
+        return self._store
 
     @property
     def throttle(self) -> LoginThrottle:
@@ -207,7 +218,7 @@ class OperatorApi:
         base = config.base_url(request.headers, domain_name=request.domain_name, stage=request.stage)
         poller = read_poller_status(self.env.table_name).to_json()
         # The webhook's secrets by name only: this function may list them, never read them.
-        listed = replace(settings, listed=parameter_names(self.env, WEBHOOK))
+        listed = settings._replace(listed=parameter_names(self.env, WEBHOOK))
         return config.config_view(listed, self.env, base_url=base, poller_status=poller)
 
 

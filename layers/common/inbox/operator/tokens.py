@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 
@@ -60,8 +59,9 @@ def signing_secret(settings: Settings) -> str:
     return secret
 
 
-@dataclass(frozen=True, slots=True)
-class Claims:
+class Claims(NamedTuple):
+    """A valid token's claims (a named tuple: cheaper than a dataclass to build at the cold start)."""
+
     subject: str
     issued_at: int
     expires_at: int

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 from inbox.http import Answer
 
@@ -53,8 +53,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StaticFile:
+class StaticFile(NamedTuple):
     content: str
     content_type: str
     etag: str
