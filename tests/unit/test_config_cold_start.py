@@ -67,3 +67,19 @@ def test_a_rare_routes_modules_wait_for_that_route(loaded: set[str], module: str
 def test_what_every_request_needs_is_imported_at_init(loaded: set[str]) -> None:
     # Not moved into the first request: that would only hide it from the cold start's figure.
     assert loaded >= EVERY_REQUEST
+
+
+def test_each_query_model_is_built_by_its_own_route_not_at_init() -> None:
+    # Given the config function imported as make bench (a) imports it
+    probe = (
+        "from inbox.operator import conversations, export, messages\n"
+        "models = [conversations.ConversationsQuery, export.ExportQuery, messages.MessagesQuery,"
+        " messages.UnrecognizedQuery]\n"
+        "print(json.dumps({m.__name__: m.__pydantic_complete__ for m in models}))"
+    )
+    statement = "import json\n" + bench._handler_statement("config") + "\n" + probe
+    found = bench._fresh_process_seconds(statement, bench._import_env("config"))
+    # Then no query model's validator was built yet: a cold request builds only its route's
+    complete = json.loads(found.stdout.splitlines()[-2])
+    assert complete == dict.fromkeys(complete, False)
+    assert len(complete) == 4

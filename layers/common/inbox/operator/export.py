@@ -48,7 +48,8 @@ _SENDER = re.compile(r"[^\s/]{1,256}")
 
 
 class ExportQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built when its route first validates a request, not at the cold start (issue 14).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     format: Literal["csv", "json"] = "csv"
 

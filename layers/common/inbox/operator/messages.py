@@ -39,7 +39,8 @@ _UNENCODED_PLUS = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\
 
 
 class _ListingQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built when its route first validates a request, not at the cold start (issue 14).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(None, min_length=1, max_length=4096)
