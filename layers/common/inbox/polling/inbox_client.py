@@ -23,10 +23,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import httpx
 
@@ -53,8 +52,7 @@ _SKIPPED_PART_TYPES = frozenset({"typing", "typing_on", "typing_off", "mark_seen
 _TOKEN_WORDS = re.compile(r"token|unauthori[sz]ed|forbidden|access denied|not logged|login|permission", re.I)
 
 
-@dataclass(frozen=True, slots=True)
-class Conversation:
+class Conversation(NamedTuple):
     contact_id: str
     """``ms_id``: the contact id — the same one Chatrace's ``{{user_id}}`` puts in webhook bodies."""
     channel: str | None
@@ -67,8 +65,7 @@ class Conversation:
         return self.channel == INSTAGRAM_CHANNEL
 
 
-@dataclass(frozen=True, slots=True)
-class InboxMessage:
+class InboxMessage(NamedTuple):
     message_id: str | None
     """For Instagram, Meta's own message id (the ``mid`` a Meta webhook carries)."""
     inbound: bool

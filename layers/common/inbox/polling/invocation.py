@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from inbox.errors import (
     InboxUnavailable,
@@ -60,8 +60,7 @@ class _LambdaContext(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
-@dataclass(frozen=True)
-class LambdaClock:
+class LambdaClock(NamedTuple):
     """The real clock, bounded by the Lambda context's deadline."""
 
     context: _LambdaContext
@@ -76,8 +75,7 @@ class LambdaClock:
         return self.context.get_remaining_time_in_millis() / 1000
 
 
-@dataclass(frozen=True, slots=True)
-class PollerConfig:
+class PollerConfig(NamedTuple):
     inbox_url: str
     account_id: str
     token: str

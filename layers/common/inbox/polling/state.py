@@ -16,8 +16,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from inbox.errors import LeaseLost
 from inbox.normalize.timestamps import format_ms
@@ -35,8 +34,7 @@ MAX_DETAIL = 300
 TokenStatus = Literal["ok", "rejected", "unknown"]
 
 
-@dataclass(frozen=True, slots=True)
-class Backlog:
+class Backlog(NamedTuple):
     """A catch-up in progress (see inbox.polling.round): every Instagram conversation whose last activity
     lies between ``done_from_ms`` and ``done_to_ms`` has had all its messages newer than
     ``floor_ms`` stored, and has not changed since."""
@@ -52,8 +50,7 @@ class Backlog:
         return {"floor": format_ms(self.floor_ms), "doneFrom": format_ms(self.done_from_ms)}
 
 
-@dataclass(frozen=True, slots=True)
-class PollerStatus:
+class PollerStatus(NamedTuple):
     """The state item as read; defaults when the poller never ran."""
 
     token_status: TokenStatus = "unknown"  # noqa: S105 - a state, not a password

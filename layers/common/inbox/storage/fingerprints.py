@@ -33,8 +33,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from inbox.normalize.ids import is_derived
@@ -58,8 +57,7 @@ writes cost tens of KB. Fifty identical messages from one person in an hour is a
 _SPACES = re.compile(r"\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One stored record of a content, in the fingerprint item of its hour."""
 
     message_id: str
@@ -69,11 +67,10 @@ class Entry:
     """The id of the later sighting (of the other kind) that was answered as this record's duplicate."""
 
     def paired(self, message_id: str) -> Entry:
-        return replace(self, matched_by=message_id)
+        return self._replace(matched_by=message_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
+class Fingerprint(NamedTuple):
     """Where a message's content is indexed, and how it may pair."""
 
     key: str

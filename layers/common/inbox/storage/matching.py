@@ -25,9 +25,8 @@ and live in :mod:`inbox.storage.fingerprints`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from inbox.errors import StoreUnavailable
 from inbox.storage.conversation_rows import MAX_ATTEMPTS, jitter, put_counted, put_new, transact_counted
@@ -43,8 +42,7 @@ WriteOutcome = Literal["stored", "duplicate"]
 Buckets = dict[str, tuple[int | None, list[Entry]]]
 
 
-@dataclass(frozen=True, slots=True)
-class WriteResult:
+class WriteResult(NamedTuple):
     """What ``MessageStore.write_message`` did: ``duplicate_of`` names the record that was kept."""
 
     outcome: WriteOutcome

@@ -10,9 +10,8 @@ and 503 without Retry-After while no webhook check is configured (webhook_auth.N
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from inbox.errors import (
     DuplicateKey,
@@ -45,8 +44,7 @@ MAX_MESSAGES = 100
 more; 100 stay well inside the webhook's 10 s even when DynamoDB is slow (Meta batches a handful)."""
 
 
-@dataclass(frozen=True)
-class WebhookRequest:
+class WebhookRequest(NamedTuple):
     """What the webhook needs of an API Gateway HTTP API event (headers lower-cased)."""
 
     body: str | None
