@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from inbox.settings import SETTINGS
 from inbox_dev import cfn
 from moto import mock_aws
 
@@ -305,24 +306,16 @@ def test_table_definitions_create_the_table_in_moto(template: dict[str, Any], ct
 def test_ssm_parameters_live_under_the_stack_prefix_with_the_unset_sentinel(
     template: dict[str, Any], ctx: cfn.Context
 ) -> None:
+    """One String parameter per plain setting of the table (secrets are make secrets'), named below
+    the stack's prefix, holding its default (``-`` for unset) as the stack's defaults resolve it."""
     parameters = {p["Name"]: p for p in cfn.ssm_parameters(template, ctx)}
-    assert set(parameters) == {
-        "/inbox-test/chatrace/account-id",
-        "/inbox-test/chatrace/inbox-url",
-        "/inbox-test/chatrace/api-url",
-        "/inbox-test/chatrace/reply-channel",
-        "/inbox-test/polling/enabled",
-        "/inbox-test/polling/interval-seconds",
-        "/inbox-test/normalize/fieldmap",
-        "/inbox-test/auth/token-lifetime-seconds",
+    plain = [setting for setting in SETTINGS if not setting.secret]
+    assert {name: p["Value"] for name, p in parameters.items()} == {
+        f"/inbox-test/{setting.name}": setting.stored_default for setting in plain
     }
     assert {p["Type"] for p in parameters.values()} == {"String"}
     assert parameters["/inbox-test/chatrace/account-id"]["Value"] == "-"
-    assert parameters["/inbox-test/chatrace/inbox-url"]["Value"] == "-"
-    assert parameters["/inbox-test/polling/enabled"]["Value"] == "false"
     assert parameters["/inbox-test/polling/interval-seconds"]["Value"] == "10"
-    assert parameters["/inbox-test/normalize/fieldmap"]["Value"] == "{}"
-    assert parameters["/inbox-test/auth/token-lifetime-seconds"]["Value"] == "3600"
 
 
 @pytest.mark.usefixtures("aws")
@@ -371,6 +364,7 @@ def test_a_functions_environment_is_globals_merged_with_its_own(
         "POWERTOOLS_SERVICE_NAME": "webhook",
         "POWERTOOLS_METRICS_NAMESPACE": "ChatraceInbox",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "false",
         "TABLE_NAME": "inbox-test-messages",
         "SETTINGS_PREFIX": "/inbox-test",
         "UNRECOGNIZED_TTL_DAYS": "30",
