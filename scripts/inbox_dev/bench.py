@@ -479,7 +479,7 @@ def report_cold_start(runs: int) -> None:
 
 
 def report_cost(deliveries: int) -> None:
-    from inbox_dev import bench_cost
+    from inbox_dev import bench_cost, cfn
 
     figures = bench_cost.measure(deliveries)
     costs = bench_cost.cost_per_million(figures)
@@ -520,10 +520,19 @@ def report_cost(deliveries: int) -> None:
         f"    total ${costs['total']:.2f} per million (before ${before_costs['total']:.2f})   "
         f"{_target('≤', TARGET_COST, ok)}"
     )
-    extra = bench_cost.also_billed_per_million(batch_size=1, traced_share=1.0)
+    template = cfn.load_template(REPO_ROOT / "template.yaml")
+    traced = bench_cost.traced(template, cfn.Context.for_template(template))
+    extra = bench_cost.also_billed_per_million(batch_size=1, traced_share=1.0 if traced else 0.0)
     parts = ", ".join(f"{name} ${dollars:.2f}" for name, dollars in extra.items() if name != "total")
     print(f"    also billed per stored message, outside issue 14's baseline: ${extra['total']:.2f} ({parts};")
-    print("    at under one delivery a second: one events batch per message, every invocation traced)")
+    print(
+        "    at under one delivery a second: one events batch per message, "
+        + (
+            "every invocation traced; deploy with TracingMode=PassThrough for no X-Ray cost)"
+            if traced
+            else "no traces: the template's TracingMode is not Active)"
+        )
+    )
     print("    prices: " + ", ".join(f"{k}={v}" for k, v in bench_cost.PRICES.items()) + "\n", flush=True)
 
 

@@ -390,9 +390,9 @@ def also_billed_per_million(
     """What a stored inbound message costs beyond the webhook's path (not in issue 14's baseline).
 
     The event fan-out: one EventBridge event per stored inbound message, the events function invoked
-    once per stream batch (``batch_size`` messages); X-Ray (``Tracing: Active``): Lambda samples the
+    once per stream batch (``batch_size`` messages); X-Ray (``TracingMode=Active``): Lambda samples the
     first request each second and 5 % of the rest, so below one delivery a second every webhook
-    invocation and every events batch is a trace (``traced_share`` = 1).
+    invocation and every events batch is a trace (``traced_share`` = 1; 0 with ``PassThrough``).
     """
     costs = {
         "EventBridge": prices["eventbridge_per_million"],
@@ -440,6 +440,15 @@ def system_log_level(template: Mapping[str, Any], ctx: Context) -> str:
 
     config = cfn.resolve((template.get("Globals") or {}).get("Function", {}).get("LoggingConfig") or {}, ctx)
     return str(config.get("SystemLogLevel", "INFO"))
+
+
+def traced(template: Mapping[str, Any], ctx: Context) -> bool:
+    """Whether Lambda traces the functions (``Tracing: Active`` in Globals, the default ``TracingMode``):
+    only then does X-Ray bill a trace per sampled invocation."""
+    from inbox_dev import cfn
+
+    tracing = cfn.resolve((template.get("Globals") or {}).get("Function", {}).get("Tracing"), ctx)
+    return bool(tracing == "Active")
 
 
 def platform_log_lines(

@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inbox.observability import tracing_enabled
+from inbox.settings import SETTINGS
 from inbox_dev import cfn
 
 # SAM policy templates that expand to resource-scoped statements only (no "Resource": "*").
@@ -89,7 +91,7 @@ def test_globals_set_runtime_architecture_tracing_logging_and_the_layer(template
     function = template["Globals"]["Function"]
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
-    assert function["Tracing"] == "Active"
+    assert function["Tracing"] == {"Ref": "TracingMode"}
     assert function["LoggingConfig"] == {
         "LogFormat": "JSON",
         "SystemLogLevel": {"Ref": "LambdaSystemLogLevel"},
@@ -111,6 +113,20 @@ def test_lambda_ships_its_own_lines_only_for_failures_by_default(template: dict[
     assert parameter["Default"] == "WARN"
     assert parameter["AllowedValues"] == ["DEBUG", "INFO", "WARN"]
     assert "ApplicationLogLevel" not in template["Globals"]["Function"]["LoggingConfig"]
+
+
+@pytest.mark.parametrize(("mode", "traced"), [("Active", True), ("PassThrough", False)])
+def test_the_powertools_tracer_is_built_only_when_lambda_traces(
+    template: dict[str, Any], mode: str, traced: bool
+) -> None:
+    """X-Ray bills every sampled invocation and its SDK costs cold start (docs/performance.md (e)):
+    with TracingMode=PassThrough neither Lambda nor the handlers' Tracer records anything."""
+    ctx = cfn.Context.for_template(template, overrides={"TracingMode": mode})
+    function = template["Globals"]["Function"]
+    assert cfn.resolve(function["Tracing"], ctx) == mode
+    environment = cfn.resolve(function["Environment"]["Variables"], ctx)
+    inside_lambda = {"LAMBDA_TASK_ROOT": "/var/task", **environment}
+    assert tracing_enabled(inside_lambda) is traced
 
 
 def test_every_function_runs_python313_on_arm64_from_globals(
@@ -269,7 +285,7 @@ def test_no_resource_has_a_hard_coded_name(resources: dict[str, Any]) -> None:
 
 def test_settings_are_plain_strings_under_the_stack_prefix(resources: dict[str, Any]) -> None:
     parameters = of_type(resources, "AWS::SSM::Parameter")
-    assert len(parameters) == 8
+    assert len(parameters) == len([setting for setting in SETTINGS if not setting.secret])
     for logical_id, resource in parameters.items():
         props = properties(resource)
         assert props["Type"] == "String", logical_id
@@ -284,18 +300,15 @@ def test_every_setting_has_a_non_empty_value_with_the_default_parameters(templat
 
 
 def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
-    defaults = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
+    """The stack's own parameters; a setting's parameter is checked against the settings table
+    (test_settings_table.py), so a new setting is declared there and in the template only."""
+    settings = {setting.stack_parameter for setting in SETTINGS}
+    parameters = template["Parameters"]
+    defaults = {name: spec.get("Default") for name, spec in parameters.items() if name not in settings}
     assert defaults == {
         "LogLevel": "INFO",
         "LambdaSystemLogLevel": "WARN",
-        "ChatraceAccountId": "",
-        "ChatraceInboxUrl": "",
-        "ChatraceApiUrl": "https://api.chatrace.com",
         "ChatraceAllowedHosts": "api.chatrace.com,app.chatrace.com",
-        "ChatraceReplyChannel": "instagram",
-        "PollingEnabled": "false",
-        "PollIntervalSeconds": 10,
-        "TokenLifetimeSeconds": 3600,
         "UnrecognizedRetentionDays": 30,
         "LogRetentionDays": 30,
         "AlarmEmail": "",
@@ -305,8 +318,8 @@ def test_parameters_and_their_defaults(template: dict[str, Any]) -> None:
         "DeliveryGapAlarmThreshold": 1,
         "AllowUnauthenticatedWebhook": "false",
         "EnableApiDocs": "false",
+        "TracingMode": "Active",
     }
-    assert template["Parameters"]["PollingEnabled"]["AllowedValues"] == ["true", "false"]
 
 
 def test_outputs_name_everything_a_user_or_test_needs(template: dict[str, Any]) -> None:

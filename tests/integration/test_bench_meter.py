@@ -98,3 +98,14 @@ def test_lambdas_own_lines_follow_the_templates_system_log_level() -> None:
     # Then the meter counts Lambda's start and report lines only where the stack ships them
     assert bench_cost.system_log_level(template, default) == "WARN"
     assert bench_cost.system_log_level(template, info) == "INFO"
+
+
+def test_x_ray_is_billed_only_where_the_template_traces() -> None:
+    # Given the template as deployed by default, and the same stack with TracingMode PassThrough
+    template = cfn.load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+    default = cfn.Context.for_template(template)
+    untraced = cfn.Context.for_template(template, overrides={"TracingMode": "PassThrough"})
+    # Then X-Ray's traces are priced for the default stack only
+    assert bench_cost.traced(template, default)
+    assert not bench_cost.traced(template, untraced)
+    assert bench_cost.also_billed_per_million(batch_size=1, traced_share=0.0)["X-Ray traces"] == 0

@@ -27,9 +27,10 @@ from inbox_dev.lambdas import LambdaContext
 from inbox_dev.local_aws import local_aws, provision
 
 with local_aws():
-    stack = provision(secrets={{}})
+    stack = provision(secrets={{}}, parameter_overrides=json.loads(os.environ.pop("TEST_PARAMETERS", "{{}}")))
     spec = next(s for s in cfn.functions(stack.template, stack.context) if s.logical_id == "WebhookFunction")
     os.environ.update(spec.environment)
+    os.environ.update(json.loads(os.environ.pop("TEST_ENVIRONMENT_AFTER", "{{}}")))
     app = importlib.import_module("functions.webhook.app")
     body = json.dumps({{"senderId": "42", "messageId": "traced-1", "text": {TEXT!r}}}).encode()
     headers = {{"content-type": "application/json"}}
@@ -44,11 +45,21 @@ with local_aws():
 """
 
 
-def run_webhook(extra_env: dict[str, str]) -> dict[str, Any]:
+def run_webhook(
+    extra_env: dict[str, str],
+    *,
+    parameters: dict[str, str] | None = None,
+    function_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The webhook of a stack deployed with ``parameters``, its environment as the template sets it
+    plus ``function_env`` (a variable set on the function by hand), in ``extra_env``'s Lambda."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDA_", "_X_AMZN"))}
     env.pop("POWERTOOLS_TRACE_DISABLED", None)
     env.update(
-        PYTHONPATH=os.pathsep.join(str(ROOT / p) for p in ("", "layers/common", "scripts")), **extra_env
+        PYTHONPATH=os.pathsep.join(str(ROOT / p) for p in ("", "layers/common", "scripts")),
+        TEST_PARAMETERS=json.dumps(parameters or {}),
+        TEST_ENVIRONMENT_AFTER=json.dumps(function_env or {}),
+        **extra_env,
     )
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT],
@@ -108,10 +119,23 @@ def test_outside_lambda_the_xray_sdk_is_never_imported() -> None:
     assert run_webhook({}) == {"status": 200, "tracer": False, "xray_imported": False}
 
 
-def test_powertools_trace_disabled_turns_it_off_inside_lambda() -> None:
+def test_a_stack_deployed_with_tracing_mode_pass_through_never_loads_the_xray_sdk() -> None:
+    """TracingMode=PassThrough: Lambda records no trace, and the template sets
+    POWERTOOLS_TRACE_DISABLED so the handler builds no tracer (no SDK import, no segment)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
-        environment = {**lambda_environment(daemon.getsockname()[1]), "POWERTOOLS_TRACE_DISABLED": "true"}
-        result = run_webhook(environment)
+        result = run_webhook(
+            lambda_environment(daemon.getsockname()[1]), parameters={"TracingMode": "PassThrough"}
+        )
+        assert received_segments(daemon) == []
+    assert result == {"status": 200, "tracer": False, "xray_imported": False}
+
+
+def test_powertools_trace_disabled_set_by_hand_turns_it_off_inside_lambda() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        result = run_webhook(
+            lambda_environment(daemon.getsockname()[1]), function_env={"POWERTOOLS_TRACE_DISABLED": "true"}
+        )
         assert received_segments(daemon) == []
     assert result == {"status": 200, "tracer": False, "xray_imported": False}
