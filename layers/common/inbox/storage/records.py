@@ -4,15 +4,16 @@
 They live here, below every module that reads or writes them, so the codecs in
 :mod:`inbox.storage.items` and :mod:`inbox.storage.conversation_rows` can build them without an
 import pointing upwards. Those codecs import them where they build one: the webhook, poller and
-events functions never read these records, so their cold start does not build these classes.
+events functions never read these records, so their cold start does not build these classes; named
+tuples rather than frozen dataclasses, whose generated methods cost the operator function's cold
+start 1-2 ms a class (docs/performance.md (a)).
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from inbox.models import reply_status_seen
 from inbox.normalize.timestamps import datetime_to_ms
@@ -21,8 +22,7 @@ from inbox.storage.table import sort_stamp
 REPLY_WINDOW = timedelta(hours=24)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KeptBody:
+class KeptBody(NamedTuple):
     """A body the webhook kept because no message came of it (see ``MessageStore.keep_raw``)."""
 
     id: str
@@ -54,8 +54,7 @@ class KeptBody:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Conversation:
+class Conversation(NamedTuple):
     """One sender's row (see :mod:`inbox.operator.conversations`)."""
 
     senderId: str
@@ -109,8 +108,7 @@ class Conversation:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class LoginCounterItem:
+class LoginCounterItem(NamedTuple):
     """A failed-login counter item as stored (see :mod:`inbox.operator.login_throttle`)."""
 
     version: int
