@@ -11,7 +11,6 @@ here), the transaction's retries and StoreUnavailable.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,14 +70,14 @@ class FakeStore:
         held = self.messages.get(message_id)
         if held is None or held.status != "failed" or held.receivedAt != attempt:
             return False
-        self.messages[message_id] = dataclasses.replace(held, status="sending", receivedAt=stamp, error=None)
+        self.messages[message_id] = held._replace(status="sending", receivedAt=stamp, error=None)
         return True
 
     def record_reply_outcome(self, done: NormalizedMessage) -> bool:
         held = self.messages.get(done.messageId)
         if held is None:
             return False
-        self.messages[done.messageId] = dataclasses.replace(held, status=done.status, error=done.error)
+        self.messages[done.messageId] = held._replace(status=done.status, error=done.error)
         if done.status == "sent":
             self.answered.add(done.senderId)
         return True

@@ -6,7 +6,6 @@ the fake got wrong (or the store changed) fails here on one side.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,10 +128,7 @@ def test_a_reply_outcome_is_recorded_and_only_a_failed_attempt_is_retaken_once(s
     # Still sending: nobody may take it over
     assert subject.store.retake_reply(sending.messageId, attempt=attempt, stamp=retaken) is False
 
-    assert (
-        subject.store.record_reply_outcome(dataclasses.replace(sending, status="failed", error="timeout"))
-        is True
-    )
+    assert subject.store.record_reply_outcome(sending._replace(status="failed", error="timeout")) is True
     held = subject.message(sending.messageId)
     assert held is not None
     assert (held.status, held.error) == ("failed", "timeout")
@@ -149,7 +145,7 @@ def test_a_reply_outcome_is_recorded_and_only_a_failed_attempt_is_retaken_once(s
     # The same attempt cannot be retaken twice (a second operator's retry loses)
     assert subject.store.retake_reply(sending.messageId, attempt=attempt, stamp=later) is False
 
-    assert subject.store.record_reply_outcome(dataclasses.replace(held, status="sent", error=None)) is True
+    assert subject.store.record_reply_outcome(held._replace(status="sent", error=None)) is True
     held = subject.message(sending.messageId)
     assert held is not None
     assert (held.status, held.error) == ("sent", None)

@@ -3,7 +3,6 @@ and duplicate is what the store answered, and re-reading the overlap stores noth
 
 from __future__ import annotations
 
-import dataclasses
 from typing import cast
 
 from inbox.polling.inbox_client import InboxClient
@@ -47,7 +46,7 @@ def test_a_message_stored_first_under_the_same_id_is_kept_and_the_round_counts_a
     store = FakeStore()
     first = FakeStore()
     poller(inbox, first).run_round(NOW_MS - 60_000)
-    earlier = dataclasses.replace(first.messages["a1"], source="webhook", text="from the webhook")
+    earlier = first.messages["a1"]._replace(source="webhook", text="from the webhook")
     assert store.put_message(earlier) == "stored"
     result = poller(inbox, store).run_round(NOW_MS - 60_000)
     assert (result.stored, result.duplicates) == (0, 1)

@@ -4,7 +4,6 @@ once, a settled one answered again, an outcome the store could not take written 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from typing import cast
 
@@ -50,7 +49,7 @@ def test_an_outcome_is_recorded_on_the_reply_and_a_sent_one_marks_the_conversati
 
 def test_a_failed_reply_is_retaken_once_and_a_second_retry_is_refused() -> None:
     store = FakeStore()
-    store.put_message(dataclasses.replace(sending(), status="failed", error="Chatrace: 500"))
+    store.put_message(sending()._replace(status="failed", error="Chatrace: 500"))
     retaken = reclaim(store)
     assert isinstance(retaken, NormalizedMessage)
     assert (retaken.status, retaken.error) == ("sending", None)
@@ -62,7 +61,7 @@ def test_a_failed_reply_is_retaken_once_and_a_second_retry_is_refused() -> None:
 
 def test_a_sent_reply_is_answered_again_and_never_retaken() -> None:
     store = FakeStore()
-    store.put_message(dataclasses.replace(sending(), status="sent"))
+    store.put_message(sending()._replace(status="sent"))
     answer = reclaim(store)
     assert isinstance(answer, Answer)
     assert answer.status_code == 200

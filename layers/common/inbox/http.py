@@ -4,8 +4,9 @@ exceptions to HTTP answers (:func:`error_answer`) with the last-resort answer fo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
@@ -25,13 +26,12 @@ from inbox.errors import (
 from inbox.observability import logger
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """What a route answers, independent of the resolver: status, JSON (or plain text) and headers."""
 
     status_code: int
     body: dict[str, Any] | str
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
 
 
 RETRY_AFTER_SECONDS = "5"

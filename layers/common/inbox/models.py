@@ -1,16 +1,16 @@
 """The shapes we keep and return, separate from the raw bodies that come in.
 
-Plain frozen dataclasses rather than pydantic models: the normalizer validates and coerces every
-field itself (no raw input reaches these constructors), and the first pydantic model a process
-builds costs ~70 ms of cold start on the webhook path (measured with `make bench`). Pydantic stays
-where outside input is parsed into a model.
+Named tuples rather than pydantic models: the normalizer validates and coerces every field itself
+(no raw input reaches these constructors), and the first pydantic model a process builds costs
+~70 ms of cold start on the webhook path (measured with `make bench`); rather than frozen
+dataclasses, whose generated methods cost every function's cold start 1-2 ms a class (a named tuple
+~0.3 ms; docs/performance.md (a)). Pydantic stays where outside input is parsed into a model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Source = Literal["webhook", "poller", "operator"]
 Direction = Literal["inbound", "outbound"]
@@ -37,8 +37,7 @@ def older_than(stamp: str, moment: datetime) -> bool:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) < moment
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Attachment:
+class Attachment(NamedTuple):
     type: str
     url: str
 
@@ -46,8 +45,7 @@ class Attachment:
         return {"type": self.type, "url": self.url}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reaction:
+class Reaction(NamedTuple):
     """Someone's reaction to a message (``messageId``), or its removal (``unreact``).
 
     Not a message: it is kept on the message it reacts to (one per person, the latest wins), so a
@@ -72,8 +70,7 @@ class Reaction:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NormalizedMessage:
+class NormalizedMessage(NamedTuple):
     """One Instagram message, whatever body it came in (see DESIGN.md's table).
 
     Inbound messages come from the customer; an ``outbound`` one is an operator's reply sent through
@@ -82,13 +79,13 @@ class NormalizedMessage:
 
     messageId: str
     senderId: str
+    timestamp: str
+    format: str
+    receivedAt: str
     username: str | None = None
     text: str | None = None
     attachments: tuple[Attachment, ...] = ()
-    timestamp: str
     source: Source = "webhook"
-    format: str
-    receivedAt: str
     direction: Direction = "inbound"
     status: ReplyStatus | None = None
     error: str | None = None
@@ -117,8 +114,7 @@ class NormalizedMessage:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NormalizeResult:
+class NormalizeResult(NamedTuple):
     """What the normalizer made of one body.
 
     ``format`` is None when no adapter recognized the body (it is then kept as unrecognized);

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from inbox.models import Attachment, NormalizedMessage, Source
 from inbox.normalize.ids import derived_message_id
@@ -16,18 +15,22 @@ FieldMap = dict[str, tuple[str, ...]]
 """Normalized field name → dotted paths into the body, tried in order."""
 
 
-@dataclass(slots=True)
 class Context:
-    received_at: str
-    source: Source
-    field_map: FieldMap | None = None
-    budget: int = MAX_ITEMS
-    latest_ms: int = 0
-    """The latest own time a message may keep: the receive time plus MAX_FUTURE_MS."""
+    """One normalizer call's settings and what it has left (``budget``, spent by the wrappers).
 
-    def __post_init__(self) -> None:
-        received = to_epoch_ms(self.received_at)
+    A plain class: a dataclass would generate its methods at every cold start (docs/performance.md
+    (a)), and nothing compares or prints a context."""
+
+    __slots__ = ("budget", "field_map", "latest_ms", "received_at", "source")
+
+    def __init__(self, *, received_at: str, source: Source, field_map: FieldMap | None = None) -> None:
+        self.received_at = received_at
+        self.source: Source = source
+        self.field_map = field_map
+        self.budget = MAX_ITEMS
+        received = to_epoch_ms(received_at)
         self.latest_ms = received + MAX_FUTURE_MS if received is not None else MAX_MS
+        """The latest own time a message may keep: the receive time plus MAX_FUTURE_MS."""
 
 
 Adapter = Callable[[object, Context], list[NormalizedMessage] | None]

@@ -13,7 +13,6 @@ spent, as one part — are handed back so the caller can keep them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from inbox import jsontext
 from inbox.models import NormalizedMessage
@@ -23,11 +22,16 @@ MAX_DEPTH = 4
 WRAPPER_KEYS = ("messages", "data", "payload", "body")
 
 
-@dataclass(slots=True)
 class Outcome:
-    format: str | None = None
-    messages: list[NormalizedMessage] = field(default_factory=list)
-    unrecognized: list[object] = field(default_factory=list)
+    """What one node of a body gave, filled in as its items are read (a plain class, as
+    :class:`~inbox.normalize.context.Context` is)."""
+
+    __slots__ = ("format", "messages", "unrecognized")
+
+    def __init__(self, *, format: str | None = None, messages: list[NormalizedMessage] | None = None) -> None:
+        self.format = format
+        self.messages: list[NormalizedMessage] = messages if messages is not None else []
+        self.unrecognized: list[object] = []
 
 
 NodeNormalizer = Callable[[object, Context, int], Outcome]

@@ -32,7 +32,6 @@ record says ``sending`` (a retry with the key: 409), and if the container is gon
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 import uuid
@@ -236,7 +235,7 @@ class PendingOutcomes:
         self, store: Store, message: NormalizedMessage, status: ReplyStatus, error: str | None
     ) -> NormalizedMessage:
         """The reply with its outcome; stored now, or kept to be stored later (one ERROR line)."""
-        done = dataclasses.replace(message, status=status, error=error)
+        done = message._replace(status=status, error=error)
         try:
             store.record_reply_outcome(done)
         except StoreUnavailable as exc:
@@ -250,7 +249,7 @@ class PendingOutcomes:
     def complete(self, store: Store) -> None:
         for message_id, (message, status, error) in list(self._waiting.items()):
             try:
-                store.record_reply_outcome(dataclasses.replace(message, status=status, error=error))
+                store.record_reply_outcome(message._replace(status=status, error=error))
             except StoreUnavailable:
                 return  # still failing: the next request tries again
             del self._waiting[message_id]
@@ -279,7 +278,7 @@ def _reclaim(
         return Answer(
             409, {"error": "a reply with this Idempotency-Key is being sent", "reply": existing.to_json()}
         )
-    return dataclasses.replace(existing, receivedAt=stamp, status="sending", error=None)
+    return existing._replace(receivedAt=stamp, status="sending", error=None)
 
 
 def _settled(existing: NormalizedMessage, text: str) -> Answer | None:

@@ -14,10 +14,10 @@ the row's writes in :mod:`inbox.storage.conversation_rows` (this module would pa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast, get_args
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple, cast, get_args
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
@@ -81,14 +81,13 @@ def number_of(fields: Mapping[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Update:
+class Update(NamedTuple):
     """One UpdateItem of a known item: its expressions, with plain values (serialized when sent)."""
 
     expression: str
     values: dict[str, object]
     condition: str | None = None
-    names: dict[str, str] = field(default_factory=dict)
+    names: Mapping[str, str] = MappingProxyType({})
 
     def request(self, table_name: str, key: Key) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -100,7 +99,7 @@ class Update:
         if self.condition:
             request["ConditionExpression"] = self.condition
         if self.names:
-            request["ExpressionAttributeNames"] = self.names
+            request["ExpressionAttributeNames"] = dict(self.names)
         return request
 
 

@@ -17,9 +17,8 @@ Every listing, search and export walks the table through one page iterator (:met
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inbox.models import NormalizedMessage
 from inbox.storage.dynamodb import Table, dynamodb_client
@@ -37,8 +36,7 @@ MAX_PAGE_BYTES = 2 * 1024 * 1024
 a kept body. A page that reaches it ends early, with a cursor, so 100 large bodies never fail."""
 
 
-@dataclass(frozen=True, slots=True)
-class Page[T]:
+class Page[T](NamedTuple):
     items: list[T]
     last_sort_key: str | None
     """Sort key of the last item when there is more to read, else None."""
