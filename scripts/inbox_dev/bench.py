@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import contextlib
 import json
-import logging
 import os
 import statistics
 import subprocess
@@ -368,13 +366,10 @@ def warm_request(requests: int) -> dict[str, float]:
                 times.append(time.perf_counter() - start)
             return times
 
-        from inbox.observability import logger
+        from inbox_dev import bench_cost
 
         # Log lines are formatted as in Lambda but written to /dev/null, not this terminal.
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-            handler = logger.registered_handler
-            if isinstance(handler, logging.StreamHandler):
-                handler.setStream(devnull)
+        with open(os.devnull, "w") as devnull, bench_cost.function_output(devnull):
             timed(handler_request)  # warm-up
             timed(bare_request)
             handler_times, bare_times = [], []

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from inbox_dev.cfn import Context
@@ -588,18 +588,27 @@ def _measure(
 
 
 @contextlib.contextmanager
-def _captured_output() -> Iterator[io.StringIO]:
-    """Everything the function writes (Logger lines and the EMF metrics line), as Lambda would ship it."""
+def function_output(target: TextIO) -> Iterator[TextIO]:
+    """Everything the functions write (Logger lines and the EMF metrics line) goes to ``target``
+    while inside; the Logger's stream and stdout are given back on the way out, so the next section
+    of `make bench` (or the next test) does not write to a stream that is closed by then."""
     from inbox.observability import logger
 
-    captured = io.StringIO()
     handler = logger.registered_handler
     stream = handler.stream if isinstance(handler, logging.StreamHandler) else None
     if isinstance(handler, logging.StreamHandler):
-        handler.setStream(captured)
+        handler.setStream(target)
     try:
-        with contextlib.redirect_stdout(captured):
-            yield captured
+        with contextlib.redirect_stdout(target):
+            yield target
     finally:
         if isinstance(handler, logging.StreamHandler) and stream is not None:
             handler.setStream(stream)
+
+
+@contextlib.contextmanager
+def _captured_output() -> Iterator[io.StringIO]:
+    """Everything the function writes, as Lambda would ship it."""
+    captured = io.StringIO()
+    with function_output(captured):
+        yield captured

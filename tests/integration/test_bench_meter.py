@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from unittest import mock
 
 import boto3
-from inbox_dev import bench_cost, cfn
+from inbox.observability import logger
+from inbox_dev import bench, bench_cost, cfn
 from inbox_dev.bench_cost import DynamoDBMeter
 
 
@@ -109,3 +111,18 @@ def test_x_ray_is_billed_only_where_the_template_traces() -> None:
     assert bench_cost.traced(template, default)
     assert not bench_cost.traced(template, untraced)
     assert bench_cost.also_billed_per_million(batch_size=1, traced_share=0.0)["X-Ray traces"] == 0
+
+
+def test_the_cost_section_runs_after_the_warm_request_section_in_one_process() -> None:
+    """`make bench` runs its sections in one process: (c) writes the functions' lines to a
+    /dev/null it closes when done, and (e) must still capture what the function writes."""
+    # Given (c) has run, as make bench runs it before (e)
+    with mock.patch.dict(os.environ):
+        bench.warm_request(requests=2)
+        # When (e) runs next
+        figures = bench_cost.measure(deliveries=2, senders=1)
+    # Then it has captured the handler's lines, and the Logger writes to a stream that is open
+    assert figures.log_lines >= 2
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    assert not handler.stream.closed
