@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "words of a customer that no trace may hold"
 
@@ -119,23 +121,22 @@ def test_outside_lambda_the_xray_sdk_is_never_imported() -> None:
     assert run_webhook({}) == {"status": 200, "tracer": False, "xray_imported": False}
 
 
-def test_a_stack_deployed_with_tracing_mode_pass_through_never_loads_the_xray_sdk() -> None:
-    """TracingMode=PassThrough: Lambda records no trace, and the template sets
-    POWERTOOLS_TRACE_DISABLED so the handler builds no tracer (no SDK import, no segment)."""
+@pytest.mark.parametrize(
+    "turned_off",
+    [
+        # TracingMode=PassThrough: Lambda records no trace, and the template sets
+        # POWERTOOLS_TRACE_DISABLED so the handler builds no tracer.
+        {"parameters": {"TracingMode": "PassThrough"}},
+        # The variable set on the function by hand, on a stack that traces.
+        {"function_env": {"POWERTOOLS_TRACE_DISABLED": "true"}},
+    ],
+    ids=["stack-parameter", "variable-by-hand"],
+)
+def test_tracing_turned_off_inside_lambda_never_loads_the_xray_sdk(
+    turned_off: dict[str, dict[str, str]],
+) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
-        result = run_webhook(
-            lambda_environment(daemon.getsockname()[1]), parameters={"TracingMode": "PassThrough"}
-        )
-        assert received_segments(daemon) == []
-    assert result == {"status": 200, "tracer": False, "xray_imported": False}
-
-
-def test_powertools_trace_disabled_set_by_hand_turns_it_off_inside_lambda() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
-        daemon.bind(("127.0.0.1", 0))
-        result = run_webhook(
-            lambda_environment(daemon.getsockname()[1]), function_env={"POWERTOOLS_TRACE_DISABLED": "true"}
-        )
+        result = run_webhook(lambda_environment(daemon.getsockname()[1]), **turned_off)
         assert received_segments(daemon) == []
     assert result == {"status": 200, "tracer": False, "xray_imported": False}
