@@ -113,67 +113,22 @@ def _best_effort(table: Table, sender_id: str, update: Update) -> bool:
 # ------------------------------------------------------------------------------ the row's codec
 
 
-def conversation_count(message: NormalizedMessage, ms: int | None, mode: ConversationWrite) -> Update:
-    """One more message in the sender's conversation (created on the first).
-
-    ``newest``: also this message as the conversation's last one, and
-    for an inbound message the reply window, on condition it is newer than the last one (ties
-    broken by id). ``window``: the count and the reply window, on condition the message is newer
-    than the window. ``count``: the count alone.
-    """
-    sender = message.senderId
-    inbound = message.direction == "inbound"
-    values: dict[str, object] = {":one": 1, ":kind": "conversation", ":sender": sender}
-    names = {"#kind": "kind"}
-    sets = ["#kind = :kind", "senderId = :sender"]
-    condition = None
-    if mode == "newest" and ms is not None:
-        values |= {
-            ":ms": ms,
-            ":at": message.timestamp,
-            ":id": message.messageId,
-            ":dir": message.direction,
-            ":text": message.text,
-            ":count": len(message.attachments),
-            ":status": message.status,
-        }
-        names |= {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
-        sets += [
-            "lastMessageMs = :ms",
-            "lastMessageAt = :at",
-            "lastMessageId = :id",
-            "#dir = :dir",
-            "#text = :text",
-            "lastAttachmentCount = :count",
-            "#status = :status",
-        ]
-        condition = (
-            "(attribute_not_exists(lastMessageMs) OR lastMessageMs < :ms"
-            " OR (lastMessageMs = :ms AND lastMessageId <= :id))"
+_LAST_NAMES = {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
+_NEWER_THAN_LAST = "({})".format(
+    " OR ".join(
+        (
+            "attribute_not_exists(lastMessageMs)",
+            "lastMessageMs < :ms",
+            "(lastMessageMs = :ms AND lastMessageId <= :id)",
         )
-        if inbound:
-            sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
-            condition += " AND (attribute_not_exists(lastInboundMs) OR lastInboundMs <= :ms)"
-            if message.username is not None:
-                sets.append("username = :username")
-                values[":username"] = message.username
-    elif mode == "window" and ms is not None:
-        values |= {":ms": ms, ":at": message.timestamp}
-        sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
-        condition = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
-    # A row written before issue 14 item 2 was listed on gsi2 (partition CONV): out of it on its next
-    # message, which costs that row one index delete once; a row without them, nothing.
-    return Update(
-        "SET " + ", ".join(sets) + " REMOVE gsi2pk, gsi2sk ADD messageCount :one", values, condition, names
     )
+)
+"""The row's last message is older than ``:ms`` / ``:id`` (ties broken by id), or there is none."""
 
 
-def conversation_summary(
-    message: NormalizedMessage, ms: int, *, mark: str | None
-) -> tuple[Update, Update | None]:
-    """Move the ``last*`` fields to ``message`` if it is newer than the one they describe (ties by
-    id); with ``mark`` (``lastAnswered``) raise it too. The second update raises ``mark`` alone, for
-    when the message is not the newest."""
+def _last_message(message: NormalizedMessage, ms: int) -> tuple[dict[str, object], list[str]]:
+    """The values and SET clauses that make ``message`` the row's last one (names: _LAST_NAMES);
+    an inbound message's username too, as the customer's latest."""
     values: dict[str, object] = {
         ":ms": ms,
         ":at": message.timestamp,
@@ -195,14 +150,55 @@ def conversation_summary(
     if message.username is not None and message.direction == "inbound":
         sets.append("username = :username")
         values[":username"] = message.username
+    return values, sets
+
+
+def conversation_count(message: NormalizedMessage, ms: int | None, mode: ConversationWrite) -> Update:
+    """One more message in the sender's conversation (created on the first).
+
+    ``newest``: also this message as the conversation's last one, and
+    for an inbound message the reply window, on condition it is newer than the last one (ties
+    broken by id). ``window``: the count and the reply window, on condition the message is newer
+    than the window. ``count``: the count alone.
+    """
+    sender = message.senderId
+    inbound = message.direction == "inbound"
+    values: dict[str, object] = {":one": 1, ":kind": "conversation", ":sender": sender}
+    names = {"#kind": "kind"}
+    sets = ["#kind = :kind", "senderId = :sender"]
+    condition = None
+    if mode == "newest" and ms is not None:
+        last_values, last_sets = _last_message(message, ms)
+        values |= last_values
+        names |= _LAST_NAMES
+        sets += last_sets
+        condition = _NEWER_THAN_LAST
+        if inbound:
+            sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
+            condition += " AND (attribute_not_exists(lastInboundMs) OR lastInboundMs <= :ms)"
+    elif mode == "window" and ms is not None:
+        values |= {":ms": ms, ":at": message.timestamp}
+        sets += ["lastInboundMs = :ms", "lastInboundAt = :at"]
+        condition = "attribute_not_exists(lastInboundMs) OR lastInboundMs < :ms"
+    # A row written before issue 14 item 2 was listed on gsi2 (partition CONV): out of it on its next
+    # message, which costs that row one index delete once; a row without them, nothing.
+    return Update(
+        "SET " + ", ".join(sets) + " REMOVE gsi2pk, gsi2sk ADD messageCount :one", values, condition, names
+    )
+
+
+def conversation_summary(
+    message: NormalizedMessage, ms: int, *, mark: str | None
+) -> tuple[Update, Update | None]:
+    """Move the ``last*`` fields to ``message`` if it is newer than the one they describe (ties by
+    id); with ``mark`` (``lastAnswered``) raise it too. The second update raises ``mark`` alone, for
+    when the message is not the newest."""
+    values, sets = _last_message(message, ms)
     if mark is not None:
         sets += [f"{mark}Ms = :ms", f"{mark}At = :at"]
-    newer = (
-        "attribute_exists(pk) AND (attribute_not_exists(lastMessageMs) OR lastMessageMs < :ms"
-        " OR (lastMessageMs = :ms AND lastMessageId <= :id))"
+    summary = Update(
+        "SET " + ", ".join(sets), values, f"attribute_exists(pk) AND {_NEWER_THAN_LAST}", _LAST_NAMES
     )
-    names = {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
-    summary = Update("SET " + ", ".join(sets), values, newer, names)
     if mark is None:
         return summary, None
     only_mark = Update(
