@@ -83,15 +83,11 @@ def as_username(value: object) -> str | None:
 
 
 def as_url(value: object) -> str | None:
-    """A non-empty string (kept as given: signed CDN links must not be altered)."""
+    """A non-empty string, read as text is (kept as given: signed CDN links must not be altered);
+    unlike text, never a number."""
     if type(value) is list and len(value) == 1:
         value = value[0]
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or (text[0] == "{" and is_placeholder(text)):
-            return None
-        return text if text.isascii() else clean(text)
-    return None
+    return as_text(value) if isinstance(value, str) else None
 
 
 def as_bool(value: object) -> bool:
