@@ -520,14 +520,12 @@ def report_cost(deliveries: int) -> None:
     extra = bench_cost.also_billed_per_million(batch_size=1, traced_share=1.0 if traced else 0.0)
     parts = ", ".join(f"{name} ${dollars:.2f}" for name, dollars in extra.items() if name != "total")
     print(f"    also billed per stored message, outside issue 14's baseline: ${extra['total']:.2f} ({parts};")
-    print(
-        "    at under one delivery a second: one events batch per message, "
-        + (
-            "every invocation traced; deploy with TracingMode=PassThrough for no X-Ray cost)"
-            if traced
-            else "no traces: the template's TracingMode is not Active)"
-        )
+    traces = (
+        "every invocation traced; deploy with TracingMode=PassThrough for no X-Ray cost"
+        if traced
+        else "no traces: the template's TracingMode is not Active"
     )
+    print(f"    at under one delivery a second: one events batch per message, {traces})")
     print("    prices: " + ", ".join(f"{k}={v}" for k, v in bench_cost.PRICES.items()) + "\n", flush=True)
 
 

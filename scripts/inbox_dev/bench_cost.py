@@ -436,19 +436,21 @@ SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
 
 def system_log_level(template: Mapping[str, Any], ctx: Context) -> str:
     """The functions' ``SystemLogLevel`` as the template sets it in Globals (Lambda's INFO if unset)."""
-    from inbox_dev import cfn
-
-    config = cfn.resolve((template.get("Globals") or {}).get("Function", {}).get("LoggingConfig") or {}, ctx)
+    config = _globals_function(template, "LoggingConfig", ctx) or {}
     return str(config.get("SystemLogLevel", "INFO"))
 
 
 def traced(template: Mapping[str, Any], ctx: Context) -> bool:
     """Whether Lambda traces the functions (``Tracing: Active`` in Globals, the default ``TracingMode``):
     only then does X-Ray bill a trace per sampled invocation."""
+    return bool(_globals_function(template, "Tracing", ctx) == "Active")
+
+
+def _globals_function(template: Mapping[str, Any], name: str, ctx: Context) -> Any:
+    """A property every function gets from the template's Globals, as the stack resolves it."""
     from inbox_dev import cfn
 
-    tracing = cfn.resolve((template.get("Globals") or {}).get("Function", {}).get("Tracing"), ctx)
-    return bool(tracing == "Active")
+    return cfn.resolve((template.get("Globals") or {}).get("Function", {}).get(name), ctx)
 
 
 def platform_log_lines(

@@ -121,6 +121,7 @@ def test_the_powertools_tracer_is_built_only_when_lambda_traces(
 ) -> None:
     """X-Ray bills every sampled invocation and its SDK costs cold start (docs/performance.md (e)):
     with TracingMode=PassThrough neither Lambda nor the handlers' Tracer records anything."""
+    assert template["Parameters"]["TracingMode"]["AllowedValues"] == ["Active", "PassThrough"]
     ctx = cfn.Context.for_template(template, overrides={"TracingMode": mode})
     function = template["Globals"]["Function"]
     assert cfn.resolve(function["Tracing"], ctx) == mode

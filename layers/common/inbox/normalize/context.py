@@ -16,7 +16,8 @@ FieldMap = dict[str, tuple[str, ...]]
 
 
 class Context:
-    """One normalizer call's settings and what it has left (``budget``, spent by the wrappers).
+    """One normalizer call's settings and what it has left (``budget``, spent by the wrappers);
+    ``latest_ms`` is the latest own time a message may keep: the receive time plus MAX_FUTURE_MS.
 
     A plain class: a dataclass would generate its methods at every cold start (docs/performance.md
     (a)), and nothing compares or prints a context."""
@@ -30,7 +31,6 @@ class Context:
         self.budget = MAX_ITEMS
         received = to_epoch_ms(received_at)
         self.latest_ms = received + MAX_FUTURE_MS if received is not None else MAX_MS
-        """The latest own time a message may keep: the receive time plus MAX_FUTURE_MS."""
 
 
 Adapter = Callable[[object, Context], list[NormalizedMessage] | None]

@@ -114,14 +114,9 @@ def _best_effort(table: Table, sender_id: str, update: Update) -> bool:
 
 
 _LAST_NAMES = {"#text": "lastText", "#dir": "lastDirection", "#status": "lastStatus"}
-_NEWER_THAN_LAST = "({})".format(
-    " OR ".join(
-        (
-            "attribute_not_exists(lastMessageMs)",
-            "lastMessageMs < :ms",
-            "(lastMessageMs = :ms AND lastMessageId <= :id)",
-        )
-    )
+_NEWER_THAN_LAST = (
+    "(attribute_not_exists(lastMessageMs) OR lastMessageMs < :ms"
+    " OR (lastMessageMs = :ms AND lastMessageId <= :id))"
 )
 """The row's last message is older than ``:ms`` / ``:id`` (ties broken by id), or there is none."""
 
